@@ -1,0 +1,47 @@
+# nightfeed: `make demo` runs the nightly pipeline on the embedded synthetic platform,
+# `make test` runs every test. Both set up .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DS ?= 2026-11-25
+export NIGHTFEED_LAKE ?= $(CURDIR)/lakehouse
+export OPENBLAS_NUM_THREADS ?= 1
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export GX_ANALYTICS_ENABLED ?= False
+
+.PHONY: install install-airflow demo test bench clean cluster-up cluster-down
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/nightfeed setup-spark
+	touch $@
+
+## install: create .venv with the project and its dev extra; configure the venv's Spark (Delta jars)
+install: $(STAMP)
+
+$(VENV)/.installed-airflow: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,airflow]"
+	touch $@
+
+## install-airflow: also the airflow extra (Airflow 3 + Spark provider), needed by the DAG tests
+install-airflow: $(VENV)/.installed-airflow
+
+## demo: synthetic platform -> full nightly run for every region in conf/ -> summary
+demo: install
+	$(BIN)/nightfeed run --all-regions --ds $(DS) --generate --summary
+
+## test: the whole suite (unit, end-to-end jobs, Airflow DAGs)
+test: install-airflow
+	$(BIN)/python -m pytest -q
+
+## bench: benchmarks, JSON written under bench/results/
+bench: install
+	$(BIN)/python bench/run.py --output-dir bench/results
+
+clean:
+	rm -rf lakehouse bench/results .pytest_cache

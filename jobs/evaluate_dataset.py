@@ -1,0 +1,7 @@
+"""spark-submit entry point of `nightfeed evaluate` (offline evaluation of models on a ratings file)."""
+import sys
+
+from nightfeed.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["evaluate", *sys.argv[1:]]))

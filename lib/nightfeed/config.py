@@ -1,0 +1,102 @@
+"""Configuration: `conf/nightfeed.toml` defaults merged with per-region overrides, and lake paths.
+
+Any region code is valid: a region missing from the file runs with the defaults.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import NightfeedError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+REGION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+
+
+def conf_path() -> Path:
+    return Path(os.environ.get("NIGHTFEED_CONF", PROJECT_ROOT / "conf" / "nightfeed.toml"))
+
+
+def lake_root() -> Path:
+    """The lake root: `$NIGHTFEED_LAKE`, else `./lakehouse` (relative to the working directory)."""
+    return Path(os.environ.get("NIGHTFEED_LAKE", "lakehouse")).absolute()
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_raw(path: Path | None = None) -> dict[str, Any]:
+    path = path or conf_path()
+    if not path.exists():
+        raise NightfeedError(f"configuration file not found: {path}")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise NightfeedError(f"invalid configuration {path}: {exc}") from None
+
+
+def validate_region(region: str) -> str:
+    if not REGION_RE.match(region or ""):
+        raise NightfeedError(
+            f"invalid region code {region!r}: use letters, digits, '_' or '-' (max 32, starting with a letter)"
+        )
+    return region
+
+
+def validate_ds(ds: str) -> str:
+    try:
+        parsed = dt.date.fromisoformat(ds)
+    except (TypeError, ValueError):
+        raise NightfeedError(f"invalid --ds {ds!r}: expected a date YYYY-MM-DD") from None
+    if parsed.isoformat() != ds:
+        raise NightfeedError(f"invalid --ds {ds!r}: expected a date YYYY-MM-DD")
+    return ds
+
+
+def region_config(region: str, raw: dict | None = None) -> dict[str, Any]:
+    """Defaults merged with the region's overrides."""
+    raw = raw if raw is not None else load_raw()
+    validate_region(region)
+    return _deep_merge(raw.get("defaults", {}), raw.get("regions", {}).get(region, {}))
+
+
+def nightly_regions(raw: dict | None = None) -> list[str]:
+    raw = raw if raw is not None else load_raw()
+    return list(raw.get("nightly_regions", sorted(raw.get("regions", {}))))
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where every table and artifact lives under one lake root."""
+
+    root: Path
+
+    @classmethod
+    def default(cls) -> "Lake":
+        return cls(lake_root())
+
+    def table(self, name: str) -> str:
+        """`bronze/events`, `gold/feeds`, ... -> absolute path string."""
+        return str(self.root / name)
+
+    def landing(self, kind: str, region: str, ds: str) -> Path:
+        return self.root / "landing" / kind / f"region={region}" / f"ds={ds}"
+
+    def models(self, region: str) -> Path:
+        return self.root / "models" / f"region={region}"
+
+    def reports(self, kind: str, region: str, ds: str) -> Path:
+        return self.root / "reports" / kind / f"region={region}" / f"ds={ds}"

@@ -1,0 +1,59 @@
+"""A weighted blend of models' per-user standardised scores (e.g. EASE + ALS).
+
+Item-item and factor models err differently; on MovieLens 100k their blend ranks better than
+either alone, which is why `auto` tries it after the single models.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .base import Recommender
+
+
+def standardise(scores: np.ndarray) -> np.ndarray:
+    scores = np.asarray(scores, dtype=np.float32)
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return (scores - mean) / np.where(std > 0, std, 1.0)
+
+
+class BlendModel(Recommender):
+    name = "blend"
+    defaults = {"members": [], "weights": []}
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        if len(self.params["members"]) != len(self.params["weights"]) or not self.params["members"]:
+            raise ValueError("blend: give as many weights as members (at least one)")
+        from . import create
+
+        self.members = [create(m["model"], **m["params"]) for m in self.params["members"]]
+
+    def fit(self, user_items):
+        self.n_items = user_items.shape[1]
+        for member in self.members:
+            member.fit(user_items)
+        return self
+
+    def score_block(self, userids, user_items):
+        total = np.zeros((len(userids), self.n_items), dtype=np.float32)
+        for weight, member in zip(self.params["weights"], self.members):
+            total += float(weight) * standardise(member.score_block(userids, user_items))
+        return total
+
+    def save(self, path):
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for i, member in enumerate(self.members):
+            member.save(path / f"member-{i}")
+        (path / "model.json").write_text(json.dumps({"type": self.name, "params": self.params, "n_items": self.n_items}))
+
+    @classmethod
+    def load_from(cls, path: Path, meta: dict) -> "BlendModel":
+        model = cls(**meta["params"])
+        model.members = [Recommender.load(path / f"member-{i}") for i in range(len(model.members))]
+        model.n_items = int(meta["n_items"])
+        return model

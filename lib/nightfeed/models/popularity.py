@@ -1,0 +1,25 @@
+"""Most-popular items: the baseline every report compares against."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Recommender, as_csr
+
+
+class PopularityModel(Recommender):
+    """Scores every item by how many users interacted with it (the same list for everyone)."""
+
+    name = "popularity"
+    defaults = {}
+
+    def fit(self, user_items):
+        user_items = as_csr(user_items)
+        self.n_items = user_items.shape[1]
+        self.item_popularity = np.asarray((user_items > 0).sum(axis=0), dtype=np.float32).ravel()
+        return self
+
+    def score_block(self, userids, user_items):
+        return np.broadcast_to(self.item_popularity, (len(userids), self.n_items))
+
+    def arrays(self):
+        return {"item_popularity": self.item_popularity}

@@ -1,0 +1,145 @@
+"""The SparkSession with Delta Lake, for spark-submit runs and for in-process runs alike.
+
+Under `spark-submit` the launcher already chose master and jars; `make install` puts the Delta
+jars into the venv's pyspark so plain `spark-submit jobs/<stage>.py` needs no `--packages`.
+In-process (the `nightfeed` CLI, tests) we pick `local[*]` and fall back to `spark.jars.packages`.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pyspark
+from pyspark.sql import SparkSession
+
+# The pip package delta-spark==4.4.1 is the Python API; its JVM jar 4.4.1 is not published on
+# Maven Central (404), so we resolve the newest published jar built for Spark 4.1.
+DELTA_JAR_VERSION = "4.4.0"
+DELTA_ARTIFACT = "delta-spark_4.1_2.13"
+DELTA_PACKAGE = f"io.delta:{DELTA_ARTIFACT}:{DELTA_JAR_VERSION}"
+
+
+def pyspark_jars_dir() -> Path:
+    return Path(pyspark.__file__).parent / "jars"
+
+
+def delta_jars_installed() -> bool:
+    return (pyspark_jars_dir() / f"{DELTA_ARTIFACT}-{DELTA_JAR_VERSION}.jar").exists()
+
+
+def ivy_dir() -> str:
+    return os.environ.get("NIGHTFEED_IVY", str(Path.home() / ".cache" / "nightfeed" / "ivy"))
+
+
+def prepare_environment() -> None:
+    """Environment the JVM and Python workers need; must run before the JVM starts."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    if "JAVA_HOME" not in os.environ:
+        for candidate in ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-21-openjdk-amd64"):
+            if Path(candidate).exists():
+                os.environ["JAVA_HOME"] = candidate
+                break
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def under_spark_submit() -> bool:
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def build_session(app_name: str = "nightfeed", master: str | None = None,
+                  extra_conf: dict[str, str] | None = None) -> SparkSession:
+    """A SparkSession with Delta enabled, UTC session time and modest local defaults."""
+    prepare_environment()
+    builder = SparkSession.builder.appName(app_name)
+    if not under_spark_submit():
+        builder = builder.master(master or os.environ.get("NIGHTFEED_SPARK_MASTER", "local[*]"))
+        builder = builder.config("spark.driver.memory", os.environ.get("NIGHTFEED_DRIVER_MEMORY", "4g"))
+        builder = builder.config("spark.ui.enabled", "false")
+        builder = builder.config("spark.sql.shuffle.partitions", os.environ.get("NIGHTFEED_SHUFFLE_PARTITIONS", "4"))
+        if not delta_jars_installed():
+            builder = builder.config("spark.jars.packages", DELTA_PACKAGE).config("spark.jars.ivy", ivy_dir())
+    conf = {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.sources.partitionOverwriteMode": "static",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.ui.showConsoleProgress": "false",
+        # Delta replays its log with this many partitions (default 50): far too many for a
+        # local run, where it dominated the cost of every small read.
+        "spark.databricks.delta.snapshotPartitions": os.environ.get("NIGHTFEED_DELTA_SNAPSHOT_PARTITIONS", "2"),
+    }
+    conf.update(extra_conf or {})
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("NIGHTFEED_SPARK_LOG_LEVEL", "ERROR"))
+    return spark
+
+
+def install_delta_jars() -> list[Path]:
+    """Resolve Delta and its dependencies with Ivy and copy them into pyspark's jars folder.
+
+    After this, `spark-submit` from the same venv loads Delta with no `--packages`, on a
+    local master and on a standalone cluster started from this venv.
+    """
+    if delta_jars_installed():
+        return []
+    prepare_environment()
+    spark = (SparkSession.builder.master("local[1]").appName("nightfeed-install-jars")
+             .config("spark.jars.packages", DELTA_PACKAGE).config("spark.jars.ivy", ivy_dir())
+             .config("spark.ui.enabled", "false").getOrCreate())
+    spark.stop()
+    target = pyspark_jars_dir()
+    present = {re.sub(r"-[0-9][^-]*\.jar$", "", j.name) for j in target.glob("*.jar")}
+    copied = []
+    for jar in sorted((Path(ivy_dir()) / "jars").glob("*.jar")):
+        name = jar.name.split("_", 1)[1]  # Ivy names files <organisation>_<artifact>-<version>.jar
+        if re.sub(r"-[0-9][^-]*\.jar$", "", name) not in present:
+            shutil.copy2(jar, target / name)
+            copied.append(target / name)
+    return copied
+
+
+def configure_venv_spark() -> list[str]:
+    """Make the venv's own `spark-submit` work with no activated venv and no extra flags.
+
+    pip's pyspark finds SPARK_HOME and runs the driver with whatever `python3` is on PATH;
+    we point both at this interpreter (spark-env.sh and the venv's find-spark-home), and
+    put the Delta jars on Spark's classpath.
+    """
+    done = [str(p) for p in install_delta_jars()]
+    spark_home = Path(pyspark.__file__).parent
+    conf_dir = spark_home / "conf"
+    conf_dir.mkdir(exist_ok=True)
+    java_home = next((c for c in ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-21-openjdk-amd64")
+                      if Path(c).exists()), "")
+    lines = [
+        "# Written by `nightfeed setup-spark` (make install): defaults for this venv's Spark.",
+        f'PYSPARK_PYTHON="${{PYSPARK_PYTHON:-{sys.executable}}}"',
+        'SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"',
+        'OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"',
+    ]
+    if java_home:
+        lines.append(f'JAVA_HOME="${{JAVA_HOME:-{java_home}}}"')
+    (conf_dir / "spark-env.sh").write_text("\n".join(lines) + "\n")
+    done.append(str(conf_dir / "spark-env.sh"))
+    finder = Path(sys.executable).parent / "find-spark-home"
+    if finder.exists():
+        text = finder.read_text()
+        patched = text.replace('${PYSPARK_PYTHON:-"python3"}', f'${{PYSPARK_PYTHON:-"{sys.executable}"}}')
+        if patched != text:
+            finder.write_text(patched)
+            done.append(str(finder))
+    return done

@@ -1,0 +1,343 @@
+"""The nightly stages. Each reads its inputs, calls the pure transforms, and replaces only its own
+(region, ds) slice. Jobs in `jobs/` and `nightfeed run` both call these.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from . import events as ev
+from . import features, models, scoring, synthetic, tables
+from .config import Lake
+from .errors import NightfeedError
+from .evaluation import ranking_metrics
+
+STAGES = ("generate_events", "ingest_events", "build_features", "train_model",
+          "evaluate_model", "score_feeds", "publish_feeds")
+NIGHTLY = STAGES[1:]
+
+
+def _shift(ds: str, days: int) -> str:
+    return (dt.date.fromisoformat(ds) + dt.timedelta(days=days)).isoformat()
+
+
+# ---------------------------------------------------------------- generate
+
+def generate_events(spark, lake: Lake, region: str, ds: str, cfg: dict, days: int | None = None,
+                    seed: int | None = None) -> dict:
+    """Land `days` days of synthetic events and catalogs ending at ds."""
+    days = int(days or cfg["synthetic"]["history_days"])
+    seed = int(cfg["model"]["seed"] if seed is None else seed)
+    landed = [synthetic.write_day(lake.root, cfg["synthetic"], seed, region, _shift(ds, -d))
+              for d in range(days - 1, -1, -1)]
+    return {"days": days, "event_lines": sum(x["event_lines"] for x in landed), "items": landed[-1]["items"]}
+
+
+# ---------------------------------------------------------------- ingest
+
+def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    """Landing JSONL -> bronze/events + bronze/events_quarantine (and the item catalog likewise)."""
+    lines = ev.read_lines(spark, lake.landing("events", region, ds))
+    prior = tables.read(spark, lake.table("bronze/events"), "bronze/events").where(
+        (F.col("region") == region) & (F.col("ds") >= _shift(ds, -int(cfg["dedupe_lookback_days"])))
+        & (F.col("ds") < ds))
+    result = ev.classify_events(lines, region, ds, float(cfg["late_arrival_tolerance_hours"]), prior)
+    valid = result.valid.persist()
+    quarantine = result.quarantine.persist()
+    n_valid, reasons = valid.count(), {r["reason"]: r["count"] for r in quarantine.groupBy("reason").count().collect()}
+    n_quarantined = sum(reasons.values())
+    n_read = n_valid + n_quarantined
+    tables.write_slice(spark, quarantine, lake.table("bronze/events_quarantine"), "bronze/events_quarantine", region, ds)
+    share = n_quarantined / n_read if n_read else 0.0
+    summary = {"lines_read": n_read, "valid": n_valid, "quarantined": n_quarantined, "quarantine_reasons": reasons,
+               "quarantine_share": round(share, 6)}
+    if share > float(cfg["max_quarantine_share"]):
+        raise NightfeedError(f"ingest {region} {ds}: {n_quarantined} of {n_read} lines quarantined "
+                             f"({share:.1%} > max_quarantine_share {float(cfg['max_quarantine_share']):.1%}); "
+                             f"bronze/events not updated, see bronze/events_quarantine")
+    tables.write_slice(spark, valid, lake.table("bronze/events"), "bronze/events", region, ds)
+    valid.unpersist()
+    quarantine.unpersist()
+    item_dir = lake.landing("items", region, ds)
+    if item_dir.is_dir():
+        items = ev.classify_items(ev.read_lines(spark, item_dir), region, ds)
+        tables.write_slice(spark, items.valid, lake.table("bronze/items"), "bronze/items", region, ds)
+        tables.write_slice(spark, items.quarantine, lake.table("bronze/items_quarantine"), "bronze/items_quarantine", region, ds)
+        summary["items"] = tables.read_slice(spark, lake.table("bronze/items"), region, ds).count()
+        summary["items_quarantined"] = tables.read_slice(spark, lake.table("bronze/items_quarantine"), region, ds).count()
+    return summary
+
+
+# ---------------------------------------------------------------- features
+
+def catalog_snapshot(spark: SparkSession, lake: Lake, region: str, ds: str) -> DataFrame:
+    """The region's newest item catalog delivered on or before ds."""
+    items = tables.read(spark, lake.table("bronze/items"), "bronze/items").where(
+        (F.col("region") == region) & (F.col("ds") <= ds))
+    latest = items.agg(F.max("ds")).first()[0]
+    if latest is None:
+        raise NightfeedError(f"no item catalog for region={region} on or before {ds}: "
+                             f"land it under landing/items/region={region}/ds=<date>/ and run ingest_events")
+    return items.where(F.col("ds") == latest).drop("ds", "region")
+
+
+def window_events(spark: SparkSession, lake: Lake, region: str, ds: str, days: int) -> DataFrame:
+    tables.require_slice(spark, lake.table("bronze/events"), region, ds, "ingest_events")
+    return tables.read(spark, lake.table("bronze/events")).where(
+        (F.col("region") == region) & (F.col("ds") >= features.window_start(ds, days)) & (F.col("ds") <= ds))
+
+
+def build_features(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    lookback = int(cfg["lookback_days"])
+    events = window_events(spark, lake, region, ds, max(lookback, int(cfg["feed"]["exclude_lookback_days"])))
+    events = events.persist()
+    items = catalog_snapshot(spark, lake, region, ds).persist()
+    in_window = events.where(F.col("ds") >= features.window_start(ds, lookback))
+    inter = features.interactions(in_window, items, region, ds, cfg)
+    tables.write_slice(spark, inter, lake.table("silver/interactions"), "silver/interactions", region, ds)
+    inter = tables.read_slice(spark, lake.table("silver/interactions"), region, ds)
+    excl_events = events.where(F.col("ds") >= features.window_start(ds, int(cfg["feed"]["exclude_lookback_days"])))
+    tables.write_slice(spark, features.exclusions(excl_events, items, region, ds, cfg),
+                       lake.table("silver/exclusions"), "silver/exclusions", region, ds)
+    tables.write_slice(spark, features.user_features(in_window, inter, region, ds),
+                       lake.table("gold/user_features"), "gold/user_features", region, ds)
+    tables.write_slice(spark, features.item_features(in_window, items, inter, region, ds, cfg),
+                       lake.table("gold/item_features"), "gold/item_features", region, ds)
+    events.unpersist()
+    items.unpersist()
+    counts = {t: tables.read_slice(spark, lake.table(t), region, ds).count()
+              for t in ("silver/interactions", "silver/exclusions", "gold/user_features", "gold/item_features")}
+    return {"rows": counts}
+
+
+# ---------------------------------------------------------------- train
+
+def interaction_matrix(pdf: pd.DataFrame) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """(user, item, confidence) rows -> CSR plus the id arrays that map indices back to ids."""
+    users, u = np.unique(pdf["user_id"].to_numpy(), return_inverse=True)
+    items, i = np.unique(pdf["item_id"].to_numpy(), return_inverse=True)
+    mat = sp.csr_matrix((pdf["confidence"].to_numpy(np.float32), (u, i)), shape=(len(users), len(items)))
+    mat.sum_duplicates()
+    return mat, users, items
+
+
+def _model_params(cfg: dict, model_type: str) -> dict:
+    m = cfg["model"]
+    if model_type == "auto":
+        return {"k": int(m["k"]), "seed": int(m["seed"]), "time_budget_s": float(m["time_budget_s"]),
+                "ease_max_items": int(m["ease_max_items"])}
+    params = dict(m.get(model_type.replace("-", "_"), {}))
+    if model_type == "ease":
+        params.setdefault("max_items", int(m["ease_max_items"]))
+    if "seed" in models.MODELS[model_type].defaults:
+        params.setdefault("seed", int(m["seed"]))
+    return params
+
+
+def validation_metrics(model_type: str, params: dict, mat: sp.csr_matrix, k: int, seed: int) -> dict:
+    """nDCG/MAP/P/R@k on a holdout carved out of the training matrix (for non-auto models)."""
+    from .tuning import holdout
+
+    train, val = holdout(mat, 0.1, seed)
+    users = np.flatnonzero(np.diff(val.indptr) > 0)
+    if not len(users):
+        return {}
+    model = models.create(model_type, **params).fit(train)
+    recs, _ = model.recommend(users, train[users], N=k)
+    relevant = [set(val.indices[val.indptr[u]:val.indptr[u + 1]]) for u in users]
+    return ranking_metrics(recs, relevant, k, mat.shape[1])
+
+
+def train_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict, model_type: str | None = None) -> dict:
+    """Fit the configured model on the region's interactions; version it; record it in the registry."""
+    model_type = model_type or cfg["model"]["type"]
+    if model_type not in models.MODEL_NAMES:
+        raise NightfeedError(f"unknown model {model_type!r}; choose from {', '.join(models.MODEL_NAMES)}")
+    inter = tables.require_slice(spark, lake.table("silver/interactions"), region, ds, "build_features")
+    pdf = inter.select("user_id", "item_id", "confidence").toPandas()
+    mat, users, items = interaction_matrix(pdf)
+    params = _model_params(cfg, model_type)
+    k, seed = int(cfg["model"]["k"]), int(cfg["model"]["seed"])
+    t0 = time.perf_counter()
+    model = models.create(model_type, **params).fit(mat)
+    fit_s = time.perf_counter() - t0
+    if model_type == "auto":
+        chosen_type, chosen_params, val = model.chosen["model"], model.chosen["params"], model.validation_metrics
+    else:
+        chosen_type, chosen_params = model_type, model.params
+        val = validation_metrics(model_type, params, mat, k, seed)
+    digest = hashlib.sha1(json.dumps([chosen_type, chosen_params, mat.nnz, float(mat.sum())], sort_keys=True,
+                                     default=str).encode()).hexdigest()[:8]
+    version = f"{ds}.{chosen_type}.{digest}"
+    artifact = lake.models(region) / f"ds={ds}" / version
+    _save_atomically(model, artifact, users, items, {"region": region, "ds": ds, "model_version": version,
+                                                       "requested": model_type, "model_type": chosen_type,
+                                                       "params": chosen_params, "validation_metrics": val,
+                                                       "fit_s": round(fit_s, 3)})
+    row = {"region": region, "ds": ds, "model_version": version, "model_type": chosen_type,
+           "params": json.dumps({"requested": model_type, **({"selected_by": "auto"} if model_type == "auto" else {}),
+                                 **chosen_params}, sort_keys=True, default=str),
+           "validation_metrics": {k2: float(v) for k2, v in val.items()}, "artifact_path": str(artifact),
+           "n_users": int(mat.shape[0]), "n_items": int(mat.shape[1]), "n_interactions": int(mat.nnz)}
+    reg = spark.createDataFrame([row], tables.schemas.load("gold_model_registry"))
+    tables.write_slice(spark, reg, lake.table("gold/model_registry"), "gold/model_registry", region, ds)
+    return {"model_version": version, "model_type": chosen_type, "validation": {k2: round(v, 4) for k2, v in val.items()},
+            "n_users": row["n_users"], "n_items": row["n_items"], "n_interactions": row["n_interactions"],
+            "fit_s": round(fit_s, 2)}
+
+
+def _save_atomically(model, path: Path, users, items, meta: dict) -> None:
+    """Write into a temp folder then rename, so a killed run never leaves a half-written model."""
+    tmp = path.with_name(path.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save(tmp)
+    np.save(tmp / "users.npy", np.asarray(users, dtype=object), allow_pickle=True)
+    np.save(tmp / "items.npy", np.asarray(items, dtype=object), allow_pickle=True)
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
+    shutil.rmtree(path, ignore_errors=True)
+    tmp.rename(path)
+
+
+def registered_model(spark: SparkSession, lake: Lake, region: str, ds: str) -> dict:
+    reg = tables.require_slice(spark, lake.table("gold/model_registry"), region, ds, "train_model").first()
+    return reg.asDict()
+
+
+def load_artifact(path: str):
+    p = Path(path)
+    if not (p / "model.json").exists():
+        raise NightfeedError(f"model artifact missing at {p}: rerun train_model")
+    return (models.load(p), np.load(p / "users.npy", allow_pickle=True), np.load(p / "items.npy", allow_pickle=True))
+
+
+# ---------------------------------------------------------------- evaluate
+
+def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    """Temporal holdout: train on the window ending the day before ds, test on ds's new interactions.
+
+    Reports the registered model's type/params and the popularity baseline on the same split.
+    """
+    reg = registered_model(spark, lake, region, ds)
+    items = catalog_snapshot(spark, lake, region, ds)
+    lookback = int(cfg["lookback_days"])
+    events = window_events(spark, lake, region, ds, lookback + 1)
+    prev = _shift(ds, -1)
+    train_events = events.where(F.col("ds") <= prev).where(F.col("ds") >= features.window_start(prev, lookback))
+    train = features.interactions(train_events, items, region, prev, cfg).select("user_id", "item_id", "confidence").toPandas()
+    test = (features.interactions(events.where(F.col("ds") == ds), items, region, ds, cfg)
+            .select("user_id", "item_id").toPandas())
+    if train.empty or test.empty:
+        raise NightfeedError(f"evaluate {region} {ds}: need events on {ds} and before it (train {len(train)}, test {len(test)} pairs)")
+    mat, users, item_ids = interaction_matrix(train)
+    u_index = {u: k for k, u in enumerate(users)}
+    i_index = {i: k for k, i in enumerate(item_ids)}
+    seen = set(zip(train["user_id"], train["item_id"]))
+    rel: dict[int, set] = {}
+    for row, (u, i) in enumerate(zip(test["user_id"], test["item_id"])):
+        if u in u_index and (u, i) not in seen:
+            rel.setdefault(u_index[u], set()).add(i_index.get(i, -2 - row))
+    test_users = np.array(sorted(rel), dtype=np.int64)
+    if not len(test_users):
+        raise NightfeedError(f"evaluate {region} {ds}: no returning user interacted with a new item on {ds}")
+    relevant = [rel[u] for u in test_users]
+    k = int(cfg["model"]["k"])
+    params = json.loads(reg["params"])
+    params = {p: v for p, v in params.items() if p not in ("requested", "selected_by")}
+    results = {}
+    rows = []
+    for name, model in ((reg["model_type"], models.create(reg["model_type"], **params)),
+                        ("popularity", models.create("popularity"))):
+        model.fit(mat)
+        recs, _ = model.recommend(test_users, mat[test_users], N=k)
+        metrics = ranking_metrics(recs, relevant, k, mat.shape[1])
+        results[name] = {m: round(v, 4) for m, v in metrics.items()}
+        rows += [{"region": region, "ds": ds, "model_version": reg["model_version"], "model": name, "k": k,
+                  "metric": m, "value": float(v), "n_users": int(len(test_users))} for m, v in metrics.items()]
+    tables.write_slice(spark, spark.createDataFrame(rows, tables.schemas.load("gold_model_metrics")),
+                       lake.table("gold/model_metrics"), "gold/model_metrics", region, ds)
+    return {"model_version": reg["model_version"], "k": k, "test_users": int(len(test_users)), "metrics": results}
+
+
+# ---------------------------------------------------------------- score
+
+def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    """Top-N for every active user of the region -> silver/feed_candidates."""
+    reg = registered_model(spark, lake, region, ds)
+    model, model_users, model_items = load_artifact(reg["artifact_path"])
+    catalog = tables.require_slice(spark, lake.table("gold/item_features"), region, ds, "build_features").select(
+        "item_id", "creator_id", "moderation_status", "is_fresh", "n_users", "trending_score").toPandas()
+    ctx = scoring.build_context(model, model_items, catalog, cfg["feed"])
+    code_of = pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)})
+    codes = spark.createDataFrame(code_of)
+    users = tables.require_slice(spark, lake.table("gold/user_features"), region, ds, "build_features").select("user_id")
+    user_index = spark.createDataFrame(pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))}))
+    inter = (tables.read_slice(spark, lake.table("silver/interactions"), region, ds)
+             .join(codes.where(F.col("code") < ctx.n_model_items), "item_id")
+             .groupBy("user_id").agg(F.sort_array(F.collect_list(F.struct("code", "confidence"))).alias("h")))
+    excl = (tables.read_slice(spark, lake.table("silver/exclusions"), region, ds).join(codes, "item_id")
+            .groupBy("user_id").agg(F.sort_array(F.collect_list("code")).alias("excl")))
+    block = int(cfg["feed"]["score_block_users"])
+    batch = (users.join(user_index, "user_id", "left").join(inter, "user_id", "left").join(excl, "user_id", "left")
+             .select("user_id", F.coalesce("user_idx", F.lit(-1)).cast("long").alias("user_idx"),
+                     F.coalesce(F.col("h.code"), F.array().cast("array<long>")).cast("array<long>").alias("hist_idx"),
+                     F.coalesce(F.col("h.confidence"), F.array().cast("array<double>")).cast("array<double>").alias("hist_conf"),
+                     F.coalesce("excl", F.array().cast("array<long>")).cast("array<long>").alias("excl"))
+             .repartition(max(1, spark.sparkContext.defaultParallelism), "user_id").sortWithinPartitions("user_id"))
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(block))
+    bc = spark.sparkContext.broadcast(ctx)
+    feeds = (scoring.score_users(batch, bc)
+             .withColumn("region", F.lit(region)).withColumn("ds", F.lit(ds))
+             .withColumn("model_version", F.lit(reg["model_version"])))
+    tables.write_slice(spark, feeds, lake.table("silver/feed_candidates"), "silver/feed_candidates", region, ds)
+    bc.unpersist()
+    written = tables.read_slice(spark, lake.table("silver/feed_candidates"), region, ds)
+    by_source = {r["source"]: r["count"] for r in written.groupBy("source").count().collect()}
+    return {"model_version": reg["model_version"], "users": written.select("user_id").distinct().count(),
+            "rows": sum(by_source.values()), "rows_by_source": by_source}
+
+
+# ---------------------------------------------------------------- publish
+
+def feed_violations(feeds: DataFrame, exclusions: DataFrame, catalog: DataFrame, eligible: list[str]) -> dict:
+    """Counts of rows breaking the feed contract (all must be zero to publish)."""
+    w = feeds.groupBy("user_id").agg(F.count(F.lit(1)).alias("n"), F.max("rank").alias("max_rank"),
+                                     F.min("rank").alias("min_rank"), F.countDistinct("item_id").alias("distinct_items"),
+                                     F.countDistinct("rank").alias("distinct_ranks"))
+    rank_gaps = w.where((F.col("min_rank") != 1) | (F.col("max_rank") != F.col("n")) | (F.col("distinct_ranks") != F.col("n"))).count()
+    dup_items = w.where(F.col("distinct_items") != F.col("n")).count()
+    finished = feeds.join(exclusions.where(F.col("reason") == "finished"), ["user_id", "item_id"]).count()
+    bad_status = feeds.join(catalog, "item_id", "left").where(
+        F.col("moderation_status").isNull() | ~F.col("moderation_status").isin(*eligible)).count()
+    return {"users_with_rank_gaps": rank_gaps, "users_with_duplicate_items": dup_items,
+            "finished_items_in_feed": finished, "ineligible_items_in_feed": bad_status}
+
+
+def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    """Check the scored feeds against the contract, then make them the region's live feed."""
+    cand = tables.require_slice(spark, lake.table("silver/feed_candidates"), region, ds, "score_feeds")
+    excl = tables.read_slice(spark, lake.table("silver/exclusions"), region, ds)
+    catalog = tables.read_slice(spark, lake.table("gold/item_features"), region, ds).select("item_id", "moderation_status")
+    violations = feed_violations(cand, excl, catalog, cfg["feed"]["eligible_moderation"])
+    bad = {k: v for k, v in violations.items() if v}
+    if bad:
+        raise NightfeedError(f"publish {region} {ds} refused, feed contract violated: {bad}; the previous feed stays live")
+    tables.write_slice(spark, cand, lake.table("gold/feeds"), "gold/feeds", region, ds)
+    published = tables.read_slice(spark, lake.table("gold/feeds"), region, ds)
+    return {"rows": published.count(), "users": published.select("user_id").distinct().count(),
+            "table": lake.table("gold/feeds")}
+
+
+def run(spark: SparkSession, lake: Lake, stage: str, region: str, ds: str, cfg: dict, **options) -> dict:
+    if stage not in STAGES:
+        raise NightfeedError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
+    return globals()[stage](spark, lake, region, ds, cfg, **options)

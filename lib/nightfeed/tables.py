@@ -1,0 +1,112 @@
+"""Delta Lake I/O: every write replaces exactly one (region, ds) slice, so reruns never duplicate."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from . import schemas
+from .errors import NightfeedError
+
+# Table name (relative to the lake root) -> schema file in schemas/.
+TABLES = {
+    "bronze/events": "bronze_events",
+    "bronze/events_quarantine": "quarantine",
+    "bronze/items": "bronze_items",
+    "bronze/items_quarantine": "quarantine",
+    "silver/interactions": "silver_interactions",
+    "silver/exclusions": "silver_exclusions",
+    "silver/feed_candidates": "feeds",
+    "gold/user_features": "gold_user_features",
+    "gold/item_features": "gold_item_features",
+    "gold/model_registry": "gold_model_registry",
+    "gold/model_metrics": "gold_model_metrics",
+    "gold/feeds": "feeds",
+}
+PARTITION_COLUMNS = ["region", "ds"]
+CONFLICT_RETRIES = 5
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def slice_predicate(region: str, ds: str | None = None) -> str:
+    pred = f"region = {_sql_literal(region)}"
+    return pred if ds is None else f"{pred} AND ds = {_sql_literal(ds)}"
+
+
+def exists(spark: SparkSession, path: str) -> bool:
+    return Path(path).exists() and DeltaTable.isDeltaTable(spark, path)
+
+
+def conform(df: DataFrame, table: str) -> DataFrame:
+    """Select and cast the table's columns in schema order; fail clearly on a missing one."""
+    schema = schemas.load(TABLES[table])
+    missing = [f.name for f in schema.fields if f.name not in df.columns]
+    if missing:
+        raise NightfeedError(f"cannot write {table}: missing columns {missing}")
+    return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def write_slice(spark: SparkSession, df: DataFrame, lake_table: str, table: str, region: str, ds: str) -> None:
+    """Atomically replace the (region, ds) slice of a Delta table with `df`.
+
+    One Delta commit: readers see the old slice or the new one, never a mix. Rows outside the
+    slice make the commit fail (Delta checks replaceWhere), so a job can only touch its own
+    partition. Concurrent writers of other regions conflict only on metadata; we retry those.
+    """
+    out = conform(df, table)
+    writer = (out.write.format("delta").mode("overwrite")
+              .option("replaceWhere", slice_predicate(region, ds)))
+    if not exists(spark, lake_table):
+        _create(spark, lake_table, table)
+    _with_conflict_retries(lambda: writer.save(lake_table))
+
+
+def _create(spark: SparkSession, lake_table: str, table: str) -> None:
+    """Create an empty, partitioned table; a concurrent creator winning the race is fine."""
+    try:
+        (DeltaTable.createIfNotExists(spark).location(lake_table)
+         .addColumns(schemas.load(TABLES[table])).partitionedBy(*PARTITION_COLUMNS).execute())
+    except Exception as exc:  # noqa: BLE001 - a concurrent create leaves a valid table behind
+        if not exists(spark, lake_table):
+            raise NightfeedError(f"cannot create Delta table {lake_table}: {exc}") from exc
+
+
+def _with_conflict_retries(action):
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            return action()
+        except Exception as exc:  # noqa: BLE001 - only Delta's concurrency errors are retried
+            name = type(exc).__name__ + str(exc)[:300]
+            if "Concurrent" not in name or attempt == CONFLICT_RETRIES - 1:
+                raise
+            time.sleep(0.5 * 2 ** attempt)
+    return None
+
+
+def read(spark: SparkSession, lake_table: str, table: str | None = None) -> DataFrame:
+    """The whole table, or an empty DataFrame of its schema if it does not exist yet."""
+    if exists(spark, lake_table):
+        return spark.read.format("delta").load(lake_table)
+    if table is None:
+        raise NightfeedError(f"missing Delta table {lake_table}")
+    return spark.createDataFrame([], schemas.load(TABLES[table]))
+
+
+def read_slice(spark: SparkSession, lake_table: str, region: str, ds: str, table: str | None = None) -> DataFrame:
+    return read(spark, lake_table, table).where(slice_predicate(region, ds))
+
+
+def require_slice(spark: SparkSession, lake_table: str, region: str, ds: str, produced_by: str) -> DataFrame:
+    """The (region, ds) slice; a clear error naming the stage to run first if it is absent."""
+    if not exists(spark, lake_table):
+        raise NightfeedError(f"missing input {lake_table} for region={region} ds={ds}: run {produced_by} first")
+    df = read_slice(spark, lake_table, region, ds)
+    if df.limit(1).count() == 0:
+        raise NightfeedError(f"no rows in {lake_table} for region={region} ds={ds}: run {produced_by} first")
+    return df
