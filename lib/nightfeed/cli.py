@@ -14,6 +14,13 @@ from . import config
 from .errors import NightfeedError
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line `error: ...` (usage stays available via --help)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
 def _date(value: str) -> str:
     try:
         return config.validate_ds(value)
@@ -73,7 +80,7 @@ def run_stage(stage: str, region: str, ds: str, spark=None, **options) -> dict:
 
 def run_job(stage: str, argv: list[str] | None = None) -> int:
     """Entry point of `spark-submit jobs/<stage>.py --region X --ds D [options]`."""
-    parser = argparse.ArgumentParser(prog=f"jobs/{stage}.py", description=f"nightfeed stage {stage} for one (region, ds)")
+    parser = Parser(prog=f"jobs/{stage}.py", description=f"nightfeed stage {stage} for one (region, ds)")
     _add_slice_args(parser)
     _stage_options(parser, stage)
     args = parser.parse_args(argv)
@@ -152,8 +159,8 @@ def cmd_stage(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from . import stages
 
-    parser = argparse.ArgumentParser(prog="nightfeed", description="nightly batch For-You feeds on Spark + Delta")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="nightfeed", description="nightly batch For-You feeds on Spark + Delta")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = sub.add_parser("run", help="run every nightly stage in order for one region (or all nightly regions)")
     p.add_argument("--region", type=_region, help="region code (default: every region in conf nightly_regions)")

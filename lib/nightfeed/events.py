@@ -33,8 +33,12 @@ REASONS = (
 
 @dataclass(frozen=True)
 class Classified:
-    """Result of parsing one landing slice: rows for bronze, rows for quarantine."""
+    """Result of parsing one landing slice: every line with its reason, and the two projections of it.
 
+    Persist `frame` to classify once when both projections are written.
+    """
+
+    frame: DataFrame
     valid: DataFrame
     quarantine: DataFrame
 
@@ -130,7 +134,7 @@ def classify_events(lines: DataFrame, region: str, ds: str, late_tolerance_hours
         F.col("j.event_type").alias("event_type"), ts.alias("event_ts"),
         F.expr("try_cast(j.watch_ms AS BIGINT)").alias("watch_ms"), F.lit(region).alias("region"),
         F.lit(ds).alias("ds"), "source_file")
-    return Classified(valid, _quarantine_rows(df, region, ds, "event_id"))
+    return Classified(df, valid, _quarantine_rows(df, region, ds, "event_id"))
 
 
 def classify_items(lines: DataFrame, region: str, ds: str) -> Classified:
@@ -151,4 +155,4 @@ def classify_items(lines: DataFrame, region: str, ds: str) -> Classified:
         F.trim("j.item_id").alias("item_id"), F.trim("j.creator_id").alias("creator_id"),
         F.expr("try_cast(j.duration_ms AS BIGINT)").alias("duration_ms"), created.alias("created_ts"),
         F.col("j.moderation_status").alias("moderation_status"), F.lit(region).alias("region"), F.lit(ds).alias("ds"))
-    return Classified(valid, _quarantine_rows(df, region, ds, "item_id"))
+    return Classified(df, valid, _quarantine_rows(df, region, ds, "item_id"))

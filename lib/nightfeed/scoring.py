@@ -158,19 +158,23 @@ def compose_feeds(ctx: FeedContext, batch: pd.DataFrame) -> pd.DataFrame:
     n_fresh_slots = int(round(n * ctx.fresh_share)) if len(ctx.fresh_codes) else 0
     fresh = np.broadcast_to(ctx.fresh_codes, (b, len(ctx.fresh_codes)))
     trend = np.broadcast_to(ctx.trending_codes, (b, len(ctx.trending_codes)))
-    codes = np.hstack([cf_codes, fresh, trend])
-    own = np.hstack([cf_scores, np.broadcast_to(ctx.fresh_scores, fresh.shape),
+    # Sequence per user: fresh, then model candidates, then trending. Fresh slots are picked
+    # first so a fresh item the model also ranks is served (and labelled) as fresh.
+    codes = np.hstack([fresh, cf_codes, trend])
+    own = np.hstack([np.broadcast_to(ctx.fresh_scores, fresh.shape), cf_scores,
                      np.broadcast_to(ctx.trending_scores, trend.shape)])
-    segment = np.repeat(np.array([0, 1, 2]), [n_cand, fresh.shape[1], trend.shape[1]])
+    segment = np.repeat(np.array([1, 0, 2]), [fresh.shape[1], n_cand, trend.shape[1]])
     rows = np.repeat(np.arange(b), codes.shape[1])
     safe = np.where(codes >= 0, codes, 0)
     excluded = np.asarray(excl_all[rows, safe.ravel()]).reshape(codes.shape) > 0
     valid = (codes != NO_ITEM) & ~excluded
     valid[~warm[:, None] & (segment[None, :] < 2)] = False  # cold-start: trending only
+    creators = ctx.creator[safe]
+    fresh_ok = _creator_ok(creators, valid & (segment == 1), ctx.max_per_creator)
+    take_fresh = _take_first(fresh_ok, np.where(warm, n_fresh_slots, 0))
+    valid &= (segment != 1) | take_fresh
     valid &= _first_occurrence(np.where(valid, codes, NO_ITEM))
-    valid = _creator_ok(ctx.creator[safe], valid, ctx.max_per_creator)
-    fresh_limit = np.where(warm, n_fresh_slots, 0)
-    take_fresh = _take_first(valid & (segment == 1), fresh_limit)
+    valid = _creator_ok(creators, valid, ctx.max_per_creator)
     n_fresh = take_fresh.sum(axis=1)
     take_cf = _take_first(valid & (segment == 0), n - n_fresh)
     take_tr = _take_first(valid & (segment == 2), n - n_fresh - take_cf.sum(axis=1))

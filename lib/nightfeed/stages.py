@@ -52,29 +52,33 @@ def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: di
         (F.col("region") == region) & (F.col("ds") >= _shift(ds, -int(cfg["dedupe_lookback_days"])))
         & (F.col("ds") < ds))
     result = ev.classify_events(lines, region, ds, float(cfg["late_arrival_tolerance_hours"]), prior)
-    valid = result.valid.persist()
-    quarantine = result.quarantine.persist()
-    n_valid, reasons = valid.count(), {r["reason"]: r["count"] for r in quarantine.groupBy("reason").count().collect()}
+    result.frame.persist()
+    reasons = {r["reason"] or "": r["count"] for r in result.frame.groupBy("reason").count().collect()}
+    n_valid = reasons.pop("", 0)
     n_quarantined = sum(reasons.values())
     n_read = n_valid + n_quarantined
-    tables.write_slice(spark, quarantine, lake.table("bronze/events_quarantine"), "bronze/events_quarantine", region, ds)
+    tables.write_slice(spark, result.quarantine, lake.table("bronze/events_quarantine"), "bronze/events_quarantine", region, ds)
     share = n_quarantined / n_read if n_read else 0.0
     summary = {"lines_read": n_read, "valid": n_valid, "quarantined": n_quarantined, "quarantine_reasons": reasons,
                "quarantine_share": round(share, 6)}
     if share > float(cfg["max_quarantine_share"]):
+        result.frame.unpersist()
         raise NightfeedError(f"ingest {region} {ds}: {n_quarantined} of {n_read} lines quarantined "
                              f"({share:.1%} > max_quarantine_share {float(cfg['max_quarantine_share']):.1%}); "
                              f"bronze/events not updated, see bronze/events_quarantine")
-    tables.write_slice(spark, valid, lake.table("bronze/events"), "bronze/events", region, ds)
-    valid.unpersist()
-    quarantine.unpersist()
+    tables.write_slice(spark, result.valid, lake.table("bronze/events"), "bronze/events", region, ds)
+    result.frame.unpersist()
     item_dir = lake.landing("items", region, ds)
     if item_dir.is_dir():
         items = ev.classify_items(ev.read_lines(spark, item_dir), region, ds)
+        items.frame.persist()
+        item_counts = {r["ok"]: r["count"] for r in
+                       items.frame.groupBy(F.col("reason").isNull().alias("ok")).count().collect()}
         tables.write_slice(spark, items.valid, lake.table("bronze/items"), "bronze/items", region, ds)
         tables.write_slice(spark, items.quarantine, lake.table("bronze/items_quarantine"), "bronze/items_quarantine", region, ds)
-        summary["items"] = tables.read_slice(spark, lake.table("bronze/items"), region, ds).count()
-        summary["items_quarantined"] = tables.read_slice(spark, lake.table("bronze/items_quarantine"), region, ds).count()
+        items.frame.unpersist()
+        summary["items"] = item_counts.get(True, 0)
+        summary["items_quarantined"] = item_counts.get(False, 0)
     return summary
 
 

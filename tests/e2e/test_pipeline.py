@@ -1,0 +1,148 @@
+"""The real stages on a tiny generated lake: contracts, feed invariants, idempotent reruns."""
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from conftest import land_tiny
+from nightfeed import config, stages, tables
+
+pytestmark = pytest.mark.e2e
+DS = "2026-11-25"
+REGIONS = ("AA", "BB")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def day(back: int) -> str:
+    return (dt.date.fromisoformat(DS) - dt.timedelta(days=back)).isoformat()
+
+
+def run_nightly(spark, lake, region):
+    cfg = config.region_config(region)
+    cfg["model"]["time_budget_s"] = 20
+    for back in (2, 1):
+        stages.run(spark, lake, "ingest_events", region, day(back), cfg)
+    return {st: stages.run(spark, lake, st, region, DS, cfg) for st in stages.NIGHTLY}
+
+
+def slice_rows(spark, lake, table, region, ds=DS):
+    df = tables.read_slice(spark, lake.table(table), region, ds)
+    return sorted(tuple(str(v) for v in r) for r in df.collect())
+
+
+@pytest.fixture(scope="module")
+def tiny_lake(spark, tmp_path_factory):
+    root = tmp_path_factory.mktemp("lake")
+    lake = config.Lake(root)
+    for i, region in enumerate(REGIONS):
+        land_tiny(root, region, DS, days=3, seed=11 + i)
+    results = {region: run_nightly(spark, lake, region) for region in REGIONS}
+    return lake, results
+
+
+def landing_lines(lake, region, ds):
+    return sum(len(f.read_bytes().splitlines()) for f in lake.landing("events", region, ds).glob("*.jsonl"))
+
+
+def test_ingest_counts_balance(spark, tiny_lake):
+    lake, results = tiny_lake
+    for region in REGIONS:
+        res = results[region]["ingest_events"]
+        bronze = tables.read_slice(spark, lake.table("bronze/events"), region, DS).count()
+        quarantine = tables.read_slice(spark, lake.table("bronze/events_quarantine"), region, DS).count()
+        assert landing_lines(lake, region, DS) == res["lines_read"] == bronze + quarantine
+        assert quarantine > 0 and res["quarantine_reasons"]
+
+
+def test_feeds_satisfy_the_contract(spark, tiny_lake):
+    lake, results = tiny_lake
+    feeds = tables.read(spark, lake.table("gold/feeds"))
+    assert {r.region for r in feeds.select("region").distinct().collect()} == set(REGIONS)
+    for region in REGIONS:
+        f = feeds.where((F.col("region") == region) & (F.col("ds") == DS)).toPandas()
+        active = {r.user_id for r in tables.read_slice(spark, lake.table("gold/user_features"), region, DS).collect()}
+        assert set(f.user_id) == active, "every active user has a feed"
+        for _, g in f.groupby("user_id"):
+            assert sorted(g["rank"]) == list(range(1, len(g) + 1))
+            assert g["item_id"].is_unique
+            assert (g.sort_values("rank")["score"].diff().dropna() <= 1e-9).all()
+        finished = tables.read_slice(spark, lake.table("silver/exclusions"), region, DS).where("reason = 'finished'").toPandas()
+        assert not set(zip(f.user_id, f.item_id)) & set(zip(finished.user_id, finished.item_id))
+        items = tables.read_slice(spark, lake.table("gold/item_features"), region, DS).toPandas()
+        status = dict(zip(items.item_id, items.moderation_status))
+        assert {status.get(i) for i in f.item_id} == {"approved"}
+        assert set(f.source) <= {"cf", "fresh", "trending"} and "cf" in set(f.source)
+        assert f.model_version.nunique() == 1
+
+
+def test_model_is_registered_and_beats_popularity_offline(spark, tiny_lake):
+    lake, results = tiny_lake
+    for region in REGIONS:
+        reg = tables.read_slice(spark, lake.table("gold/model_registry"), region, DS).collect()
+        assert len(reg) == 1 and Path(reg[0].artifact_path, "model.json").exists()
+        assert json.loads(reg[0].params)["requested"] == "auto"
+        metrics = tables.read_slice(spark, lake.table("gold/model_metrics"), region, DS).toPandas()
+        assert set(metrics.model) == {reg[0].model_type, "popularity"}
+
+
+def test_rerunning_every_stage_leaves_identical_tables(spark, tiny_lake):
+    lake, _ = tiny_lake
+    region = REGIONS[0]
+    watched = ["bronze/events", "bronze/events_quarantine", "silver/interactions", "silver/exclusions",
+               "gold/user_features", "gold/item_features", "gold/model_registry", "gold/model_metrics", "gold/feeds"]
+    before = {t: slice_rows(spark, lake, t, region) for t in watched}
+    totals = {t: tables.read(spark, lake.table(t)).count() for t in watched}
+    cfg = config.region_config(region)
+    cfg["model"]["time_budget_s"] = 20
+    for st in stages.NIGHTLY:
+        stages.run(spark, lake, st, region, DS, cfg)
+    for t in watched:
+        assert slice_rows(spark, lake, t, region) == before[t], t
+        assert tables.read(spark, lake.table(t)).count() == totals[t], t
+
+
+def test_tables_are_readable_by_another_delta_reader(spark, tiny_lake):
+    from deltalake import DeltaTable
+
+    lake, _ = tiny_lake
+    for t in ("gold/feeds", "bronze/events", "bronze/events_quarantine", "gold/model_registry"):
+        dt_ = DeltaTable(lake.table(t))
+        assert dt_.metadata().partition_columns == ["region", "ds"]
+        assert len(dt_.to_pandas()) == tables.read(spark, lake.table(t)).count()
+
+
+def _spark_submit(job, *args, lake):
+    env = {**os.environ, "NIGHTFEED_LAKE": str(lake)}
+    env.pop("PYSPARK_GATEWAY_PORT", None)
+    return subprocess.run([str(Path(sys.executable).parent / "spark-submit"), str(ROOT / "jobs" / f"{job}.py"), *args],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def _error_lines(res):
+    """spark-submit's PythonRunner merges the driver's stderr into stdout: read both."""
+    return [l for l in (res.stdout + res.stderr).splitlines() if l.startswith("error:")]
+
+
+def test_spark_submit_job_bad_arguments_give_one_line_errors(tmp_path):
+    res = _spark_submit("ingest_events", "--region", "US", "--ds", "2026-02-30", lake=tmp_path)
+    assert res.returncode != 0
+    errors = _error_lines(res)
+    assert len(errors) == 1 and "YYYY-MM-DD" in errors[0]
+    res = _spark_submit("ingest_events", "--region", "US", "--ds", DS, lake=tmp_path)
+    assert res.returncode == 2
+    assert _error_lines(res) == [f"error: landing folder not found: {tmp_path}/landing/events/region=US/ds={DS}"]
+    assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_spark_submit_runs_a_stage_for_an_adhoc_region(spark, tmp_path):
+    land_tiny(tmp_path, "ZZ", DS, days=1)
+    res = _spark_submit("ingest_events", "--region", "ZZ", "--ds", DS, lake=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    assert summary["lines_read"] == summary["valid"] + summary["quarantined"] == landing_lines(config.Lake(tmp_path), "ZZ", DS)
+    assert tables.read_slice(spark, str(tmp_path / "bronze/events"), "ZZ", DS).count() == summary["valid"]

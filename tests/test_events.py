@@ -1,0 +1,114 @@
+import json
+
+import pytest
+
+from nightfeed import events
+
+DS = "2026-11-25"
+
+
+def line(**overrides):
+    ev = {"event_id": "e1", "user_id": "u1", "item_id": "v1", "event_type": "play",
+          "event_ts": "2026-11-25T10:00:00Z", "watch_ms": 1000, "region": "US"}
+    ev.update(overrides)
+    return json.dumps({k: v for k, v in ev.items() if v is not ...}, ensure_ascii=False)
+
+
+def classify(spark, raw_lines, prior_ids=None):
+    lines = spark.createDataFrame([(v, f"part-{i % 2}.jsonl") for i, v in enumerate(raw_lines)],
+                                  "value string, source_file string")
+    prior = spark.createDataFrame([(i,) for i in prior_ids], "event_id string") if prior_ids else None
+    result = events.classify_events(lines, "US", DS, late_tolerance_hours=6, already_ingested_ids=prior)
+    valid = result.valid.collect()
+    quarantine = result.quarantine.collect()
+    assert len(valid) + len(quarantine) == len(raw_lines), "every line gets exactly one outcome"
+    return valid, {q["raw"]: q["reason"] for q in quarantine}
+
+
+CASES = [
+    ('{"event_id": "e1", "user_id": "u1"', "invalid_json"),
+    ("not json at all", "invalid_json"),
+    ("[1, 2, 3]", "invalid_json"),
+    ("   ", "blank_line"),
+    (line(event_id="bad\ufffdbytes"), "invalid_encoding"),
+    (line(user_id=...), "missing_user_id"),
+    (line(item_id=""), "missing_item_id"),
+    (line(extra_field=1), "unknown_field"),
+    (line(user_id={"nested": 1}), "wrong_type"),
+    (line(event_type="hover"), "unknown_event_type"),
+    (line(event_ts="2026-11-25T10:00:00"), "invalid_timestamp"),
+    (line(event_ts="25/11/2026 10:00"), "invalid_timestamp"),
+    (line(watch_ms=-5), "invalid_watch_ms"),
+    (line(watch_ms=12.5), "invalid_watch_ms"),
+    (line(watch_ms="abc"), "invalid_watch_ms"),
+    (line(region="BR"), "region_mismatch"),
+    (line(event_ts="1999-01-01T00:00:00Z"), "timestamp_out_of_window"),
+    (line(event_ts="2031-01-01T00:00:00+00:00"), "timestamp_out_of_window"),
+]
+
+
+def test_each_bad_line_is_quarantined_with_its_reason(spark):
+    valid, quarantined = classify(spark, [raw for raw, _ in CASES] + [line(event_id="ok")])
+    assert [r["event_id"] for r in valid] == ["ok"]
+    assert quarantined == {raw: reason for raw, reason in CASES}
+
+
+def test_valid_lines_are_typed(spark):
+    raws = [line(), line(event_id="e2", event_type="like", watch_ms=None, event_ts="2026-11-25T12:30:00+02:00")]
+    valid, quarantined = classify(spark, raws)
+    assert quarantined == {}
+    by_id = {r["event_id"]: r for r in valid}
+    assert by_id["e1"]["watch_ms"] == 1000 and by_id["e1"]["ds"] == DS
+    assert by_id["e2"]["watch_ms"] is None
+    assert by_id["e2"]["event_ts"].hour == 10  # +02:00 normalised to UTC
+
+
+def test_late_arrival_within_tolerance_is_accepted(spark):
+    valid, _ = classify(spark, [line(event_ts="2026-11-24T21:00:00Z")])
+    assert len(valid) == 1
+
+
+def test_duplicates_keep_exactly_one(spark):
+    raws = [line(), line(), line(watch_ms=5)]
+    valid, _ = classify(spark, raws)
+    assert len(valid) == 1
+    lines = spark.createDataFrame([(v, "f") for v in raws], "value string, source_file string")
+    q = events.classify_events(lines, "US", DS, 6).quarantine.collect()
+    assert sorted(r["reason"] for r in q) == ["duplicate_event_id", "duplicate_event_id"]
+
+
+def test_event_ids_seen_on_earlier_days_are_duplicates(spark):
+    valid, quarantined = classify(spark, [line(event_id="old"), line(event_id="new")], prior_ids=["old"])
+    assert [r["event_id"] for r in valid] == ["new"]
+    assert list(quarantined.values()) == ["duplicate_event_id"]
+
+
+def test_classification_is_deterministic(spark):
+    raws = [line(watch_ms=w) for w in range(5)]
+    first = sorted(map(tuple, classify(spark, raws)[0]))
+    assert first == sorted(map(tuple, classify(spark, raws)[0]))
+
+
+def test_item_catalog_validation(spark):
+    good = {"item_id": "v1", "creator_id": "c1", "region": "US", "duration_ms": 30000,
+            "created_ts": "2026-11-20T00:00:00Z", "moderation_status": "approved"}
+    raws = [json.dumps(good), json.dumps({**good, "moderation_status": "hidden", "item_id": "v2"}),
+            json.dumps({**good, "duration_ms": 0, "item_id": "v3"}), json.dumps(good)]
+    lines = spark.createDataFrame([(v, "items.jsonl") for v in raws], "value string, source_file string")
+    result = events.classify_items(lines, "US", DS)
+    assert [r["item_id"] for r in result.valid.collect()] == ["v1"]
+    assert sorted(r["reason"] for r in result.quarantine.collect()) == [
+        "duplicate_item_id", "invalid_duration", "unknown_moderation_status"]
+
+
+def test_missing_landing_folder_is_a_clear_error(spark, tmp_path):
+    from nightfeed.errors import NightfeedError
+
+    with pytest.raises(NightfeedError, match="landing folder not found"):
+        events.read_lines(spark, tmp_path / "nope")
+
+
+def test_empty_folder_and_empty_files_read_as_no_lines(spark, tmp_path):
+    assert events.read_lines(spark, tmp_path).count() == 0
+    (tmp_path / "empty.jsonl").write_text("")
+    assert events.read_lines(spark, tmp_path).count() == 0

@@ -1,0 +1,20 @@
+from pathlib import Path
+
+from nightfeed import schemas, tables
+
+
+def test_every_table_schema_loads_and_is_partitioned_by_region_and_ds():
+    for table, schema_name in tables.TABLES.items():
+        names = schemas.field_names(schema_name)
+        assert {"region", "ds"} <= set(names), table
+
+
+def test_every_schema_file_is_used():
+    files = {p.stem for p in Path(schemas.schemas_dir()).glob("*.json")}
+    used = set(tables.TABLES.values()) | {"landing_events", "landing_items"}
+    assert files == used
+
+
+def test_landing_event_contract_fields():
+    assert schemas.field_names("landing_events") == [
+        "event_id", "user_id", "item_id", "event_type", "event_ts", "watch_ms", "region"]

@@ -1,0 +1,152 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from nightfeed import scoring
+from nightfeed.models import create
+
+FEED = {"n": 5, "candidate_multiplier": 4, "max_per_creator": 10, "fresh_share": 0.0, "fresh_max_interactions": 5,
+        "min_user_interactions": 1, "eligible_moderation": ["approved"]}
+
+
+def factor_model(user_factors, item_factors):
+    model = create("als")
+    model.user_factors = np.asarray(user_factors, dtype=np.float32)
+    model.item_factors = np.asarray(item_factors, dtype=np.float32)
+    model.n_items = len(item_factors)
+    return model
+
+
+def catalog(n_items, **columns):
+    df = pd.DataFrame({"item_id": [f"i{k}" for k in range(n_items)], "creator_id": [f"c{k}" for k in range(n_items)],
+                       "moderation_status": "approved", "is_fresh": False, "n_users": 100,
+                       "trending_score": np.linspace(1.0, 0.1, n_items)})
+    for col, values in columns.items():
+        df[col] = values
+    return df
+
+
+def ranked_model(n_items=12):
+    """One user whose score falls with the item index: item 0 best."""
+    return factor_model([[1.0]], [[float(n_items - k)] for k in range(n_items)])
+
+
+def users(rows):
+    return pd.DataFrame(rows, columns=["user_id", "user_idx", "hist_idx", "hist_conf", "excl"])
+
+
+def feed_of(ctx, hist=(11,), excl=(), user_idx=0):
+    out = scoring.compose_feeds(ctx, users([("u", user_idx, list(hist), [1.0] * len(hist), list(excl))]))
+    return out
+
+
+def check_invariants(feed):
+    for _, f in feed.groupby("user_id"):
+        assert f["rank"].tolist() == list(range(1, len(f) + 1))
+        assert f["item_id"].is_unique
+        assert (np.diff(f["score"].to_numpy()) <= 0).all()
+
+
+def test_top_n_in_score_order_without_seen_items():
+    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), catalog(12), FEED)
+    feed = feed_of(ctx, hist=[0])
+    assert feed["item_id"].tolist() == ["i1", "i2", "i3", "i4", "i5"]
+    assert set(feed["source"]) == {"cf"}
+    check_invariants(feed)
+
+
+def test_finished_and_skipped_items_are_excluded():
+    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), catalog(12), FEED)
+    feed = feed_of(ctx, hist=[11], excl=[0, 2])
+    assert feed["item_id"].tolist() == ["i1", "i3", "i4", "i5", "i6"]
+
+
+def test_removed_restricted_pending_and_unavailable_items_are_never_shown():
+    status = ["removed", "restricted", "pending"] + ["approved"] * 8  # i11 is missing from the region's catalog
+    cat = catalog(11, moderation_status=status)
+    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat, FEED)
+    feed = feed_of(ctx, hist=[10])
+    assert feed["item_id"].tolist() == ["i3", "i4", "i5", "i6", "i7"]
+
+
+def test_at_most_max_per_creator():
+    cat = catalog(12, creator_id=["A"] * 6 + [f"c{k}" for k in range(6)])
+    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat,
+                                {**FEED, "max_per_creator": 2})
+    feed = feed_of(ctx)
+    assert feed["item_id"].tolist() == ["i0", "i1", "i6", "i7", "i8"]
+
+
+def test_fresh_items_get_their_share_of_slots():
+    cat = catalog(12, is_fresh=[False] * 9 + [True] * 3, n_users=[100] * 9 + [0, 1, 2])
+    cat.loc[9:, "trending_score"] = [0.05, 0.04, 0.03]
+    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat,
+                                {**FEED, "n": 10, "fresh_share": 0.2})
+    feed = feed_of(ctx, hist=[8])
+    fresh = feed[feed["source"] == "fresh"]
+    assert len(feed) == 10 and len(fresh) == 2
+    assert set(fresh["item_id"]) <= {"i9", "i10", "i11"}
+    check_invariants(feed)
+
+
+def test_fresh_items_unknown_to_the_model_are_served():
+    cat = pd.concat([catalog(12), pd.DataFrame({"item_id": ["new1"], "creator_id": ["cn"], "moderation_status": "approved",
+                                                 "is_fresh": True, "n_users": 0, "trending_score": 0.0})])
+    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat,
+                                {**FEED, "n": 10, "fresh_share": 0.1})
+    feed = feed_of(ctx)
+    assert feed.loc[feed["source"] == "fresh", "item_id"].tolist() == ["new1"]
+
+
+def test_cold_start_users_get_trending_minus_their_exclusions():
+    cat = catalog(12, trending_score=np.arange(12, 0, -1) / 12)
+    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat, FEED)
+    feed = feed_of(ctx, hist=[], excl=[1], user_idx=-1)
+    assert feed["item_id"].tolist() == ["i0", "i2", "i3", "i4", "i5"]
+    assert set(feed["source"]) == {"trending"}
+    check_invariants(feed)
+
+
+def test_short_feeds_are_topped_up_from_trending():
+    ctx = scoring.build_context(ranked_model(4), np.array([f"i{k}" for k in range(4)]),
+                                pd.concat([catalog(4), catalog(8).iloc[4:]]), FEED)
+    feed = feed_of(ctx, hist=[0])
+    assert feed["source"].tolist() == ["cf", "cf", "cf", "trending", "trending"]
+    check_invariants(feed)
+
+
+def test_composition_is_deterministic():
+    rng = np.random.default_rng(0)
+    model = factor_model(rng.normal(size=(30, 4)), rng.normal(size=(50, 4)))
+    cat = catalog(50, creator_id=[f"c{k % 7}" for k in range(50)], is_fresh=[k % 9 == 0 for k in range(50)],
+                  n_users=[k % 4 for k in range(50)])
+    ctx = scoring.build_context(model, np.array([f"i{k}" for k in range(50)]), cat,
+                                {**FEED, "n": 10, "max_per_creator": 2, "fresh_share": 0.2})
+    batch = users([(f"u{u}", u, [u % 50], [1.0], [(u + 1) % 50]) for u in range(30)])
+    first = scoring.compose_feeds(ctx, batch)
+    pd.testing.assert_frame_equal(first, scoring.compose_feeds(ctx, batch))
+    check_invariants(first)
+    per_creator = first.merge(cat, on="item_id").groupby(["user_id", "creator_id"]).size()
+    assert per_creator.max() <= 2
+
+
+def test_distributed_scorer_equals_brute_force_numpy(spark):
+    rng = np.random.default_rng(42)
+    n_users, n_items, rank, n = 300, 400, 16, 20
+    uf, itf = rng.normal(size=(n_users, rank)), rng.normal(size=(n_items, rank))
+    model = factor_model(uf, itf)
+    ctx = scoring.build_context(model, np.array([f"i{k}" for k in range(n_items)]), catalog(n_items),
+                                {**FEED, "n": n, "max_per_creator": n})
+    hist = [sorted(rng.choice(n_items, size=rng.integers(1, 30), replace=False).tolist()) for _ in range(n_users)]
+    batch = users([(f"u{u:04d}", u, h, [1.0] * len(h), []) for u, h in enumerate(hist)])
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
+    df = spark.createDataFrame(batch, "user_id string, user_idx long, hist_idx array<long>, hist_conf array<double>, excl array<long>")
+    got = scoring.score_users(df.repartition(3), spark.sparkContext.broadcast(ctx)).toPandas()
+    scores = np.asarray(model.user_factors, np.float64) @ np.asarray(model.item_factors, np.float64).T
+    for u, h in enumerate(hist):
+        scores[u, h] = -np.inf
+    expected = np.argsort(-scores, axis=1, kind="stable")[:, :n]
+    got = got.sort_values(["user_id", "rank"])
+    for u in range(n_users):
+        items = got.loc[got["user_id"] == f"u{u:04d}", "item_id"].tolist()
+        assert items == [f"i{k}" for k in expected[u]], u

@@ -1,0 +1,42 @@
+import json
+
+from nightfeed import synthetic
+from conftest import TINY_PLATFORM
+
+
+def test_a_day_is_deterministic_and_independent_of_other_days(tmp_path):
+    a = synthetic.events(TINY_PLATFORM, 1, "US", "2026-11-25")
+    synthetic.events(TINY_PLATFORM, 1, "US", "2026-11-24")
+    assert a == synthetic.events(TINY_PLATFORM, 1, "US", "2026-11-25")
+    assert a != synthetic.events(TINY_PLATFORM, 2, "US", "2026-11-25")
+
+
+def test_events_follow_the_landing_contract():
+    evs = synthetic.events(TINY_PLATFORM, 1, "BR", "2026-11-25")
+    assert evs and len({e["event_id"] for e in evs}) == len(evs)
+    for e in evs:
+        assert set(e) == {"event_id", "user_id", "item_id", "event_type", "event_ts", "watch_ms", "region"}
+        assert e["region"] == "BR" and e["event_type"] in {"impression", "play", "finish", "like", "share",
+                                                           "comment", "follow", "skip"}
+
+
+def test_catalog_has_new_items_daily_and_moderation():
+    cat = synthetic.catalog(TINY_PLATFORM, 1, "US", "2026-11-25")
+    prev = synthetic.catalog(TINY_PLATFORM, 1, "US", "2026-11-24")
+    assert set(cat.ids) - set(prev.ids), "new videos every day"
+    assert {"approved", "removed"} <= set(cat.status) or {"approved", "restricted"} <= set(cat.status)
+
+
+def test_write_day_lands_malformed_lines(tmp_path):
+    out = synthetic.write_day(tmp_path, {**TINY_PLATFORM, "malformed_share": 0.1}, 1, "US", "2026-11-25")
+    lines = [l for f in sorted((tmp_path / "landing/events/region=US/ds=2026-11-25").glob("*.jsonl"))
+             for l in f.read_text().splitlines()]
+    assert len(lines) == out["event_lines"]
+    bad = 0
+    for l in lines:
+        try:
+            e = json.loads(l)
+            bad += e.get("region") != "US" or "user_id" not in e or e["event_type"] == "hover"
+        except json.JSONDecodeError:
+            bad += 1
+    assert bad > 0
