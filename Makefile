@@ -10,7 +10,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: install install-airflow demo test bench clean cluster-up cluster-down
+.PHONY: install install-airflow demo test bench clean cluster-up cluster-down dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,17 @@ test: install-airflow
 ## bench: benchmarks, JSON written under bench/results/
 bench: install
 	$(BIN)/python bench/run.py --output-dir bench/results
+
+## cluster-up / cluster-down: Spark standalone master + one worker on 127.0.0.1:7077 (PIDs in .cluster/)
+cluster-up: install
+	$(BIN)/nightfeed cluster up
+
+cluster-down:
+	$(BIN)/nightfeed cluster down
+
+## dist: build/nightfeed.zip for spark-submit --py-files
+dist: install
+	$(BIN)/nightfeed cluster package
 
 clean:
 	rm -rf lakehouse bench/results .pytest_cache

@@ -123,3 +123,232 @@ def write_json(result: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"machine": machine(), **result}, indent=1, default=str))
     print(f"wrote {path}")
+
+
+# ---------------------------------------------------------------- scoring suite
+
+SCALES = {
+    "small": {"users": 10_000, "items": 2_000, "interactions": 300_000},
+    "default": {"users": 100_000, "items": 20_000, "interactions": 5_000_000},
+    "large": {"users": 300_000, "items": 50_000, "interactions": 20_000_000},
+}
+
+
+def synthetic_matrix(users: int, items: int, interactions: int, seed: int = 42, topics: int = 32) -> dict:
+    """Interactions with latent tastes at scale, straight as arrays (no JSON round trip).
+
+    Each draw picks a topic from the user's taste, then an item of that topic by popularity;
+    draws on the last of 14 days form the temporal holdout.
+    """
+    rng = np.random.default_rng(seed)
+    taste = rng.dirichlet(np.full(topics, 0.1), size=users)
+    item_topic = rng.integers(0, topics, size=items)
+    pop = rng.pareto(1.1, size=items) + 0.01
+    activity = rng.lognormal(0.0, 0.8, size=users)
+    per_user = np.maximum(1, np.round(activity / activity.sum() * interactions)).astype(np.int64)
+    u = np.repeat(np.arange(users), per_user)
+    cum_taste = np.cumsum(taste, axis=1)
+    topic = np.empty(len(u), dtype=np.int64)
+    for start in range(0, len(u), 1_000_000):
+        sl = slice(start, start + 1_000_000)
+        topic[sl] = (cum_taste[u[sl]] < rng.random(len(u[sl]))[:, None]).sum(axis=1)
+    topic = np.minimum(topic, topics - 1)
+    item = np.empty(len(u), dtype=np.int64)
+    for t in range(topics):
+        members = np.flatnonzero(item_topic == t)
+        draws = np.flatnonzero(topic == t)
+        if len(members) == 0:
+            members = np.arange(items)
+        cdf = np.cumsum(pop[members])
+        item[draws] = members[np.searchsorted(cdf, rng.random(len(draws)) * cdf[-1])]
+    day = rng.integers(0, 14, size=len(u))
+    last = day == 13
+    train = pd.DataFrame({"u": u[~last], "i": item[~last]}).groupby(["u", "i"], as_index=False).size()
+    test = pd.DataFrame({"u": u[last], "i": item[last]}).drop_duplicates()
+    test = test.merge(train[["u", "i"]], how="left", indicator=True)
+    test = test[test["_merge"] == "left_only"][["u", "i"]]
+    creators = rng.integers(0, max(1, items // 8), size=items)
+    status = rng.choice(np.array(["approved", "removed", "restricted"]), size=items, p=[0.96, 0.02, 0.02])
+    n_seen = np.bincount(train["i"].to_numpy(), minlength=items)
+    fresh = (rng.random(items) < 0.02) & (n_seen <= 5)
+    finished = train.sample(frac=0.2, random_state=seed)[["u", "i"]]
+    skipped = pd.DataFrame({"u": rng.integers(0, users, size=users * 3), "i": rng.integers(0, items, size=users * 3)}).drop_duplicates()
+    exclusions = pd.concat([finished, skipped]).drop_duplicates()
+    catalog = pd.DataFrame({"item_id": [f"i{k}" for k in range(items)], "creator_id": [f"c{c}" for c in creators],
+                            "moderation_status": status, "is_fresh": fresh, "n_users": n_seen,
+                            "trending_score": pop * (1 + rng.random(items))})
+    return {"train": train, "test": test, "exclusions": exclusions, "catalog": catalog,
+            "users": users, "items": items}
+
+
+def _csr(train: pd.DataFrame, users: int, items: int):
+    import scipy.sparse as sp
+
+    return sp.csr_matrix((1.0 + train["size"].to_numpy(np.float32), (train["u"].to_numpy(), train["i"].to_numpy())),
+                         shape=(users, items))
+
+
+def _ndcg_of_feeds(feeds: pd.DataFrame, test: pd.DataFrame, k: int = 10) -> float:
+    """nDCG@k of each user's first k feed items against that user's held-out items."""
+    from .evaluation import ranking_metrics
+
+    rel: dict[int, set] = {}
+    for u, i in zip(test["u"].to_numpy(), test["i"].to_numpy()):
+        rel.setdefault(int(u), set()).add(int(i))
+    top = feeds[feeds["rank"] <= k].sort_values(["user", "rank"])
+    recs = {u: g["item"].to_numpy() for u, g in top.groupby("user")}
+    users = sorted(rel)
+    mat = np.full((len(users), k), -1, dtype=np.int64)
+    for row, u in enumerate(users):
+        got = recs.get(u, np.empty(0, np.int64))[:k]
+        mat[row, : len(got)] = got
+    return ranking_metrics(mat, [rel[u] for u in users], k, 1)[f"ndcg@{k}"]
+
+
+def tune_regularization(mat, rank: int, iterations: int, seed: int, grid=(10.0, 50.0, 200.0)) -> dict:
+    """implicit's λ is not scaled per user as MLlib's is: pick it on a holdout of the training data."""
+    from .evaluation import ranking_metrics
+    from .models import create
+    from .tuning import holdout
+
+    train, val = holdout(mat, 0.1, seed)
+    users = np.flatnonzero(np.diff(val.indptr) > 0)
+    users = np.random.default_rng(seed).choice(users, size=min(len(users), 20_000), replace=False)
+    relevant = [set(val.indices[val.indptr[u]:val.indptr[u + 1]]) for u in users]
+    scores = {}
+    for reg in grid:
+        model = create("als", factors=rank, iterations=iterations, regularization=reg, alpha=1.0, seed=seed).fit(train)
+        recs, _ = model.recommend(users, train[users], N=10)
+        scores[reg] = ranking_metrics(recs, relevant, 10, mat.shape[1])["ndcg@10"]
+    best = max(scores, key=scores.get)
+    return {"regularization": best, "validation_ndcg@10": {str(k): round(v, 4) for k, v in scores.items()}}
+
+
+def blas_limit(user_factors: np.ndarray, item_factors: np.ndarray, block: int = 8192) -> float:
+    """Seconds for the bare product of all users × all eligible items, BLAS on all cores."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=os.cpu_count(), user_api="blas"):
+        t0 = time.perf_counter()
+        vt = np.ascontiguousarray(item_factors.T)
+        out = np.empty((block, vt.shape[1]), dtype=np.float32)
+        for start in range(0, len(user_factors), block):
+            chunk = user_factors[start:start + block]
+            np.matmul(chunk, vt, out=out[: len(chunk)])
+        return time.perf_counter() - t0
+
+
+def scoring_suite(scale: dict, rank: int = 64, iterations: int = 10, n: int = 50, seed: int = 42,
+                  skip_mllib: bool = False, feed_cfg: dict | None = None) -> dict:
+    from pyspark.ml.recommendation import ALS
+    from pyspark.sql import functions as F
+    from pyspark.sql import Window
+
+    from . import scoring
+    from .models import create
+    from .spark import build_session
+
+    stages: dict = {}
+    feed_cfg = {**config.region_config("BENCH")["feed"], "n": n, **(feed_cfg or {})}
+    print(f"scoring benchmark at {scale}, rank {rank}, {iterations} iterations, N={n}", flush=True)
+    with stage(stages, "generate_data"):
+        data = synthetic_matrix(scale["users"], scale["items"], scale["interactions"], seed)
+        mat = _csr(data["train"], data["users"], data["items"])
+    print(f"  train nnz {mat.nnz:,}, holdout pairs {len(data['test']):,}, exclusions {len(data['exclusions']):,}", flush=True)
+    spark = build_session("nightfeed-benchmark", extra_conf={"spark.driver.memory": "12g"})
+    with stage(stages, "tune_implicit_regularization"):
+        reg = tune_regularization(mat, rank, iterations, seed)
+    stages["tune_implicit_regularization"]["chosen"] = reg
+    params = {"factors": rank, "iterations": iterations, "regularization": reg["regularization"], "alpha": 1.0, "seed": seed}
+    with stage(stages, "train_implicit_als"):
+        model = create("als", **params).fit(mat)
+    coo = mat.tocoo()
+    ratings = spark.createDataFrame(pd.DataFrame({"user": coo.row.astype(np.int32), "item": coo.col.astype(np.int32),
+                                                  "rating": coo.data.astype(np.float32)})).persist()
+    ratings.count()
+    mllib_model = None
+    if not skip_mllib:
+        with stage(stages, "train_mllib_als"):
+            mllib_model = ALS(rank=rank, maxIter=iterations, regParam=0.05, alpha=1.0, implicitPrefs=True, seed=seed,
+                              userCol="user", itemCol="item", ratingCol="rating").fit(ratings)
+            mllib_model.userFactors.count()
+
+    catalog = data["catalog"]
+    excl_pdf = pd.concat([data["exclusions"], data["train"][["u", "i"]]]).drop_duplicates()
+    hist = data["train"]
+    eligible_items = np.flatnonzero(catalog["moderation_status"].isin(feed_cfg["eligible_moderation"]).to_numpy())
+
+    with stage(stages, "blas_limit"):
+        limit_s = blas_limit(model.user_factors, model.item_factors[eligible_items])
+    stages["blas_limit"]["product_s"] = round(limit_s, 3)
+
+    # nightfeed: per-user blocks (history + exclusions as arrays), scored by mapInPandas.
+    hist_df = spark.createDataFrame(pd.DataFrame({"user_idx": hist["u"].to_numpy(np.int64), "code": hist["i"].to_numpy(np.int64),
+                                                  "confidence": 1.0 + hist["size"].to_numpy(np.float64)})).persist()
+    excl_df = spark.createDataFrame(pd.DataFrame({"user_idx": data["exclusions"]["u"].to_numpy(np.int64),
+                                                  "code": data["exclusions"]["i"].to_numpy(np.int64)})).persist()
+    hist_df.count(), excl_df.count()
+    ctx = scoring.build_context(model, np.array([f"i{k}" for k in range(data["items"])]), catalog, feed_cfg)
+    with stage(stages, "nightfeed_prepare_user_blocks"):
+        h = hist_df.groupBy("user_idx").agg(F.sort_array(F.collect_list(F.struct("code", "confidence"))).alias("h"))
+        e = excl_df.groupBy("user_idx").agg(F.sort_array(F.collect_list("code")).alias("excl"))
+        blocks = (h.join(e, "user_idx", "left")
+                  .select(F.concat(F.lit("u"), F.col("user_idx").cast("string")).alias("user_id"), "user_idx",
+                          F.col("h.code").alias("hist_idx"), F.col("h.confidence").alias("hist_conf"),
+                          F.coalesce("excl", F.array().cast("array<bigint>")).alias("excl"))
+                  .repartition(spark.sparkContext.defaultParallelism * 2, "user_idx").persist())
+        blocks.count()
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(int(feed_cfg["score_block_users"])))
+    bc = spark.sparkContext.broadcast(ctx)
+    with stage(stages, "nightfeed_score"):
+        feeds = scoring.score_users(blocks, bc).persist()
+        nf_rows = feeds.count()
+    # Quality with the rules both pipelines share: the MLlib baseline has no fresh slots, so
+    # nightfeed is scored without them too (the timed run above used the full rule set).
+    same_rules = spark.sparkContext.broadcast(scoring.build_context(
+        model, np.array([f"i{k}" for k in range(data["items"])]), catalog, {**feed_cfg, "fresh_share": 0.0}))
+    nf_pdf = (scoring.score_users(blocks, same_rules)
+              .select(F.expr("cast(substring(user_id, 2) as long)").alias("user"), "rank",
+                      F.expr("cast(substring(item_id, 2) as long)").alias("item")).toPandas())
+    result = {"scale": {**scale, "train_nnz": int(mat.nnz), "rank": rank, "iterations": iterations, "n": n,
+                        "eligible_items": int(len(eligible_items)), "cores": os.cpu_count()},
+              "stages": stages, "rows": {"nightfeed": int(nf_rows)}}
+    quality = {"nightfeed_ndcg@10": round(_ndcg_of_feeds(nf_pdf, data["test"]), 4),
+               "nightfeed_with_fresh_slots_ndcg@10": round(_ndcg_of_feeds(feeds.select(
+                   F.expr("cast(substring(user_id, 2) as long)").alias("user"), "rank",
+                   F.expr("cast(substring(item_id, 2) as long)").alias("item")).toPandas(), data["test"]), 4)}
+
+    if mllib_model is not None:
+        cap = int(feed_cfg["max_per_creator"])
+        cat_df = spark.createDataFrame(catalog.assign(item=np.arange(len(catalog)))[["item", "creator_id", "moderation_status"]])
+        excl_all = spark.createDataFrame(pd.DataFrame({"user": excl_pdf["u"].to_numpy(np.int32), "item": excl_pdf["i"].to_numpy(np.int32)}))
+        with stage(stages, "mllib_score"):
+            recs = mllib_model.recommendForAllUsers(n * int(feed_cfg["candidate_multiplier"]))
+            flat = recs.select("user", F.posexplode("recommendations").alias("pos", "r")).select(
+                "user", F.col("r.item").alias("item"), F.col("r.rating").alias("score"))
+            ok = (flat.join(excl_all, ["user", "item"], "left_anti")
+                  .join(cat_df.where(F.col("moderation_status").isin(*feed_cfg["eligible_moderation"])), "item"))
+            per_creator = Window.partitionBy("user", "creator_id").orderBy(F.desc("score"), "item")
+            per_user = Window.partitionBy("user").orderBy(F.desc("score"), "item")
+            ml_feeds = (ok.withColumn("c", F.row_number().over(per_creator)).where(F.col("c") <= cap)
+                        .withColumn("rank", F.row_number().over(per_user)).where(F.col("rank") <= n)
+                        .select("user", "rank", "item")).persist()
+            ml_rows = ml_feeds.count()
+        result["rows"]["mllib"] = int(ml_rows)
+        quality["mllib_ndcg@10"] = round(_ndcg_of_feeds(ml_feeds.toPandas(), data["test"]), 4)
+    nf_total = stages["nightfeed_prepare_user_blocks"]["wall_s"] + stages["nightfeed_score"]["wall_s"]
+    ratios = {"score_vs_blas_limit": round(stages["nightfeed_score"]["wall_s"] / max(limit_s, 1e-9), 2)}
+    if mllib_model is not None:
+        ratios["train_speedup_vs_mllib"] = round(stages["train_mllib_als"]["wall_s"] / stages["train_implicit_als"]["wall_s"], 1)
+        ratios["score_speedup_vs_mllib"] = round(stages["mllib_score"]["wall_s"] / nf_total, 1)
+    result["ratios"] = ratios
+    result["quality"] = {**quality, "holdout": "per-user interactions of the last of 14 days, not seen in training",
+                         "k": 10}
+    result["notes"] = {
+        "score_speedup_vs_mllib": "mllib_score / (nightfeed_prepare_user_blocks + nightfeed_score)",
+        "score_vs_blas_limit": "nightfeed_score / bare product of all users x eligible items (BLAS, all cores)",
+        "mllib_rules": "MLlib path applies the same exclusions, eligibility and creator cap with joins and windows; "
+                       "nightfeed additionally fills fresh slots and tops up from trending",
+        "peak_rss_mb": "RSS of the benchmark process tree (driver, JVM, Python workers) during the stage"}
+    spark.stop()
+    return result

@@ -143,6 +143,47 @@ def print_summary(results: list[dict]) -> None:
           f"(feeds: {lake.table('gold/feeds')})\n  models: {lake.root}/models  reports: {lake.root}/reports")
 
 
+def cmd_rollback(args) -> int:
+    from . import publish
+
+    out = publish.rollback(_session("nightfeed-rollback"), config.Lake.default(), args.region, args.to_ds, args.to_version)
+    print(json.dumps(out, default=str))
+    return 0
+
+
+def cmd_live_feed(args) -> int:
+    from . import publish
+
+    spark = _session("nightfeed-live-feed")
+    lake = config.Lake.default()
+    ptr = publish.live_pointer(spark, lake, args.region)
+    rows = publish.live_feed(spark, lake, args.region).count()
+    print(json.dumps({**ptr, "rows": rows}, default=str))
+    return 0
+
+
+def cmd_maintain(args) -> int:
+    from . import publish
+
+    m = config.load_raw()["defaults"]["maintenance"]
+    hours = args.retention_hours if args.retention_hours is not None else float(m["retention_hours"])
+    out = publish.maintain(_session("nightfeed-maintain"), config.Lake.default(), hours, int(m["rollback_days"]), args.dry_run)
+    print(json.dumps(out, default=str))
+    return 0
+
+
+def cmd_cluster(args) -> int:
+    from . import cluster
+
+    if args.action == "up":
+        print(json.dumps(cluster.up(args.cores, args.memory)))
+    elif args.action == "down":
+        print(json.dumps({"stopped": cluster.down()}))
+    else:
+        print(cluster.package_zip())
+    return 0
+
+
 def cmd_setup_spark(args) -> int:
     from .spark import configure_venv_spark
 
@@ -178,8 +219,48 @@ def build_parser() -> argparse.ArgumentParser:
         _stage_options(p, st)
     p.set_defaults(func=cmd_stage)
 
+    p = sub.add_parser("quality-report", help="GX Data Docs + summary page + summary.json for one (region, ds)")
+    _add_slice_args(p)
+    p.set_defaults(func=lambda a: cmd_stage(argparse.Namespace(stage="quality_report", region=a.region, ds=a.ds)))
+
+    p = sub.add_parser("rollback", help="make an earlier published feed the live one (Delta time travel)")
+    p.add_argument("--region", type=_region, required=True)
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to-ds", type=_date, help="make this ds's published feed live")
+    target.add_argument("--to-version", type=int, help="make the region's feed at this gold/feeds version live")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("live-feed", help="which feed is live for a region, and its size")
+    p.add_argument("--region", type=_region, required=True)
+    p.set_defaults(func=cmd_live_feed)
+
+    p = sub.add_parser("maintain", help="OPTIMIZE and VACUUM every table, never below what rollback needs")
+    p.add_argument("--retention-hours", type=float, help="default: conf maintenance.retention_hours")
+    p.add_argument("--dry-run", action="store_true")
+    p.set_defaults(func=cmd_maintain)
+
+    p = sub.add_parser("cluster", help="Spark standalone master + worker on 127.0.0.1 (make cluster-up/down)")
+    p.add_argument("action", choices=("up", "down", "package"))
+    p.add_argument("--cores", type=int, default=2)
+    p.add_argument("--memory", default="4g")
+    p.set_defaults(func=cmd_cluster)
+
     p = sub.add_parser("setup-spark", help="configure this venv's Spark: Delta jars, python, local IP (make install)")
     p.set_defaults(func=cmd_setup_spark)
+
+    p = sub.add_parser("benchmark", help="benchmarks with JSON output: model quality and scoring speed")
+    p.add_argument("--suite", choices=("models", "scoring", "all"), default="all")
+    p.add_argument("--scale", choices=("small", "default", "large"), default="default", help="scoring data size")
+    p.add_argument("--users", type=int, help="override the scale's user count")
+    p.add_argument("--items", type=int, help="override the scale's item count")
+    p.add_argument("--interactions", type=int, help="override the scale's interaction count")
+    p.add_argument("--rank", type=int, default=64)
+    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--skip-mllib", action="store_true", help="scoring suite without the Spark MLlib baseline")
+    p.add_argument("--movielens", default="../shared/data/ml-100k/u.data", help="MovieLens 100k u.data for the models suite")
+    p.add_argument("--output-dir", default="bench/results")
+    p.add_argument("--output-json", help="scoring suite: write its JSON here (default: <output-dir>/scoring.json)")
+    p.set_defaults(func=cmd_benchmark)
 
     p = sub.add_parser("evaluate", help="offline evaluation of models on an interactions file")
     add_evaluate_args(p)
@@ -206,6 +287,23 @@ def add_evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--test-fraction", type=float, default=0.25)
     p.add_argument("--time-budget", type=float, default=120.0, help="seconds for auto's search")
     p.add_argument("--output-json", help="write the per-model results here")
+
+
+def cmd_benchmark(args) -> int:
+    from pathlib import Path
+
+    from . import benchmark
+
+    out = Path(args.output_dir)
+    if args.suite in ("models", "all"):
+        benchmark.write_json(benchmark.models_suite(Path(args.movielens)), out / "models.json")
+    if args.suite in ("scoring", "all"):
+        scale = dict(benchmark.SCALES[args.scale])
+        scale.update({k: getattr(args, k) for k in ("users", "items", "interactions") if getattr(args, k)})
+        res = benchmark.scoring_suite(scale, rank=args.rank, iterations=args.iterations, skip_mllib=args.skip_mllib)
+        print(json.dumps({"ratios": res["ratios"], "quality": res["quality"]}, indent=1))
+        benchmark.write_json(res, Path(args.output_json) if args.output_json else out / "scoring.json")
+    return 0
 
 
 def cmd_evaluate(args) -> int:

@@ -72,9 +72,11 @@ def build_context(model: Recommender, model_items: np.ndarray, catalog: pd.DataF
     ineligible = np.array([k for k in range(len(model_items)) if k not in eligible_codes], dtype=np.int32)
     ok = cat[eligible].sort_values(["trending_score", "item_id"], ascending=[False, True])
     n = int(feed_cfg["n"])
-    depth = n * 4
-    fresh = ok[ok["is_fresh"] & (ok["n_users"] <= int(feed_cfg["fresh_max_interactions"]))].head(depth)
-    trending = ok.head(depth + n)
+    fresh_slots = int(round(n * float(feed_cfg["fresh_share"])))
+    # Lists only as deep as the slots they can fill, with room for exclusions and the creator cap:
+    # the rule pass costs time in proportion to the candidates per user.
+    fresh = ok[ok["is_fresh"] & (ok["n_users"] <= int(feed_cfg["fresh_max_interactions"]))].head(max(8 * fresh_slots, 10))
+    trending = ok.head(2 * n)
     return FeedContext(
         model=model, n_model_items=len(model_items), item_ids=item_ids, creator=creator,
         ineligible_model_items=ineligible,
@@ -182,36 +184,36 @@ def compose_feeds(ctx: FeedContext, batch: pd.DataFrame) -> pd.DataFrame:
 
 
 def _merge(ctx, user_ids, codes, own, take_cf, take_fresh, take_tr, n_fresh_slots) -> pd.DataFrame:
-    """Interleave fresh items at evenly spaced ranks; trending fills the tail; scores non-increasing."""
+    """Order each feed, vectorised: fresh items at ranks step, 2·step, … among the model's items,
+    leftover fresh after them, trending last; scores made non-increasing by a running minimum.
+    """
     step = max(2, ctx.n // n_fresh_slots) if n_fresh_slots else 0
-    out_user, out_item, out_score, out_source, out_rank = [], [], [], [], []
-    for r in range(len(user_ids)):
-        cf = np.flatnonzero(take_cf[r])
-        fr = list(np.flatnonzero(take_fresh[r]))
-        order, sources = [], []
-        for j in cf:
-            if fr and step and (len(order) + 1) % step == 0:
-                order.append(fr.pop(0))
-                sources.append(SOURCE_FRESH)
-            order.append(j)
-            sources.append(SOURCE_CF)
-        for j in fr:
-            order.append(j)
-            sources.append(SOURCE_FRESH)
-        for j in np.flatnonzero(take_tr[r]):
-            order.append(j)
-            sources.append(SOURCE_TRENDING)
-        if not order:
-            continue
-        scores = np.minimum.accumulate(own[r, order])
-        out_user.extend([user_ids[r]] * len(order))
-        out_item.extend(ctx.item_ids[codes[r, order]])
-        out_score.extend(scores)
-        out_source.extend(sources)
-        out_rank.extend(range(1, len(order) + 1))
-    return pd.DataFrame({"user_id": out_user, "rank": np.asarray(out_rank, dtype=np.int32),
-                         "item_id": out_item, "score": np.asarray(out_score, dtype=np.float64),
-                         "source": out_source})
+    j_cf = np.cumsum(take_cf, axis=1) - 1
+    j_fr = np.cumsum(take_fresh, axis=1) - 1
+    j_tr = np.cumsum(take_tr, axis=1) - 1
+    n_fresh = take_fresh.sum(axis=1, keepdims=True)
+    key = np.full(codes.shape, np.inf)
+    if step:
+        key = np.where(take_cf, j_cf + np.minimum(n_fresh, j_cf // (step - 1)), key)
+        key = np.where(take_fresh, (j_fr + 1) * step - 1.5, key)
+    else:
+        key = np.where(take_cf, j_cf, key)
+    key = np.where(take_tr, 1e9 + j_tr, key)
+    taken = take_cf | take_fresh | take_tr
+    width = int(taken.sum(axis=1).max()) if taken.size else 0
+    order = np.argsort(key, axis=1, kind="stable")[:, :width]
+    sel = np.take_along_axis(taken, order, axis=1)
+    sel_codes = np.take_along_axis(codes, order, axis=1)
+    scores = np.take_along_axis(own, order, axis=1).astype(np.float64)
+    scores = np.where(sel, scores, -np.inf)
+    scores = np.minimum.accumulate(scores, axis=1)
+    source = np.where(np.take_along_axis(take_cf, order, axis=1), SOURCE_CF,
+                      np.where(np.take_along_axis(take_fresh, order, axis=1), SOURCE_FRESH, SOURCE_TRENDING))
+    rank = np.broadcast_to(np.arange(1, width + 1, dtype=np.int32), sel.shape)
+    rows = np.broadcast_to(np.arange(len(user_ids))[:, None], sel.shape)
+    return pd.DataFrame({"user_id": np.asarray(user_ids, dtype=object)[rows[sel]], "rank": rank[sel],
+                         "item_id": ctx.item_ids[sel_codes[sel]], "score": scores[sel],
+                         "source": source[sel]})
 
 
 def score_users(users_df, ctx_broadcast):

@@ -17,13 +17,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from . import events as ev
-from . import features, models, scoring, synthetic, tables
+from . import features, models, quality, reports, scoring, synthetic, tables
 from .config import Lake
 from .errors import NightfeedError
 from .evaluation import ranking_metrics
 
-STAGES = ("generate_events", "ingest_events", "build_features", "train_model",
-          "evaluate_model", "score_feeds", "publish_feeds")
+STAGES = ("generate_events", "ingest_events", "validate_events", "build_features", "validate_features",
+          "train_model", "evaluate_model", "score_feeds", "validate_feeds", "publish_feeds", "quality_report")
 NIGHTLY = STAGES[1:]
 
 
@@ -191,7 +191,8 @@ def train_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict
     row = {"region": region, "ds": ds, "model_version": version, "model_type": chosen_type,
            "params": json.dumps({"requested": model_type, **({"selected_by": "auto"} if model_type == "auto" else {}),
                                  **chosen_params}, sort_keys=True, default=str),
-           "validation_metrics": {k2: float(v) for k2, v in val.items()}, "artifact_path": str(artifact),
+           "validation_metrics": {k2: float(v) for k2, v in val.items()},
+           "artifact_path": str(artifact.relative_to(lake.root)),
            "n_users": int(mat.shape[0]), "n_items": int(mat.shape[1]), "n_interactions": int(mat.nnz)}
     reg = spark.createDataFrame([row], tables.schemas.load("gold_model_registry"))
     tables.write_slice(spark, reg, lake.table("gold/model_registry"), "gold/model_registry", region, ds)
@@ -217,8 +218,9 @@ def registered_model(spark: SparkSession, lake: Lake, region: str, ds: str) -> d
     return reg.asDict()
 
 
-def load_artifact(path: str):
-    p = Path(path)
+def load_artifact(lake: Lake, path: str):
+    """A registered model and its id maps; `path` is relative to the lake root."""
+    p = lake.root / path
     if not (p / "model.json").exists():
         raise NightfeedError(f"model artifact missing at {p}: rerun train_model")
     return (models.load(p), np.load(p / "users.npy", allow_pickle=True), np.load(p / "items.npy", allow_pickle=True))
@@ -277,7 +279,7 @@ def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: d
 def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
     """Top-N for every active user of the region -> silver/feed_candidates."""
     reg = registered_model(spark, lake, region, ds)
-    model, model_users, model_items = load_artifact(reg["artifact_path"])
+    model, model_users, model_items = load_artifact(lake, reg["artifact_path"])
     catalog = tables.require_slice(spark, lake.table("gold/item_features"), region, ds, "build_features").select(
         "item_id", "creator_id", "moderation_status", "is_fresh", "n_users", "trending_score").toPandas()
     ctx = scoring.build_context(model, model_items, catalog, cfg["feed"])
@@ -310,35 +312,140 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict
             "rows": sum(by_source.values()), "rows_by_source": by_source}
 
 
+# ---------------------------------------------------------------- quality
+
+def _checks_dir(lake: Lake, region: str, ds: str) -> Path:
+    return lake.reports("quality", region, ds) / "checks"
+
+
+def fingerprint(df: DataFrame) -> str:
+    """Order-independent content hash of a DataFrame: proves what was validated is what is published."""
+    row = df.agg(F.count(F.lit(1)).alias("n"), F.sum(F.xxhash64(*df.columns).cast("decimal(38,0)")).alias("h")).first()
+    return f"{row['n']}:{row['h']}"
+
+
+def _validate(spark, lake: Lake, region: str, ds: str, suite: str, frames: dict, params: dict, fp: str | None = None) -> dict:
+    """Run a suite, save its results (always, before failing), raise if a `fail` check failed."""
+    project = lake.reports("quality", region, ds) / "gx"
+    result = quality.run_suite(suite, frames, params, project, run_name=f"{region}-{ds}-{suite}")
+    result.update({"region": region, "ds": ds, "fingerprint": fp})
+    out = _checks_dir(lake, region, ds)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".{suite}.json.tmp"
+    tmp.write_text(json.dumps(result, indent=1, default=str))
+    tmp.replace(out / f"{suite}.json")
+    if result["status"] == quality.STATUS_FAILED:
+        raise NightfeedError(f"{suite} checks failed for {region} {ds}: {', '.join(result['failed'])} "
+                             f"(details: {out / f'{suite}.json'})")
+    return {"status": result["status"], "warnings": result["warnings"], "checks": len(result["checks"]),
+            "validation_s": result["seconds"]}
+
+
+def _trailing_mean(spark, lake: Lake, table: str, region: str, ds: str, days: int, agg) -> float | None:
+    """Mean over the previous `days` days of a per-ds aggregate; None without history."""
+    if not tables.exists(spark, lake.table(table)):
+        return None
+    rows = (tables.read(spark, lake.table(table)).where(
+        (F.col("region") == region) & (F.col("ds") < ds) & (F.col("ds") >= _shift(ds, -days)))
+        .groupBy("ds").agg(agg.alias("v")).collect())
+    return float(np.mean([r["v"] for r in rows])) if rows else None
+
+
+def validate_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    events = tables.require_slice(spark, lake.table("bronze/events"), region, ds, "ingest_events")
+    items = catalog_snapshot(spark, lake, region, ds)
+    q = cfg["quality"]
+    tol = float(cfg["late_arrival_tolerance_hours"])
+    mean = _trailing_mean(spark, lake, "bronze/events", region, ds, 7, F.count(F.lit(1)))
+    lo, hi = quality.band(mean, q["volume_band"])
+    params = {"region": region, "event_types": list(ev.EVENT_TYPES), "ts_min_hours": -tol, "ts_max_hours": 24 + tol,
+              "watch_max_ratio": float(q["watch_ms_max_duration_factor"]), "volume_min": lo, "volume_max": hi}
+    return _validate(spark, lake, region, ds, "events", {"events": quality.events_frame(events, items, ds)}, params)
+
+
+def validate_features(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    inter = tables.require_slice(spark, lake.table("silver/interactions"), region, ds, "build_features")
+    band = cfg["quality"]["volume_band"]
+    users_lo, users_hi = quality.band(_trailing_mean(spark, lake, "silver/interactions", region, ds, 7,
+                                                     F.countDistinct("user_id")), band)
+    items_lo, items_hi = quality.band(_trailing_mean(spark, lake, "silver/interactions", region, ds, 7,
+                                                     F.countDistinct("item_id")), band)
+    params = {"users_min": users_lo, "users_max": users_hi, "items_min": items_lo, "items_max": items_hi}
+    return _validate(spark, lake, region, ds, "features", {"interactions": inter}, params)
+
+
+def validate_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    cand = tables.require_slice(spark, lake.table("silver/feed_candidates"), region, ds, "score_feeds")
+    users = tables.require_slice(spark, lake.table("gold/user_features"), region, ds, "build_features")
+    catalog = tables.read_slice(spark, lake.table("gold/item_features"), region, ds)
+    excl = tables.read_slice(spark, lake.table("silver/exclusions"), region, ds)
+    q = cfg["quality"]
+    params = {"min_feed_coverage": float(q["min_feed_coverage"]), "eligible_moderation": list(cfg["feed"]["eligible_moderation"]),
+              "trending_min": float(q["trending_share_band"][0]), "trending_max": float(q["trending_share_band"][1])}
+    return _validate(spark, lake, region, ds, "feeds", quality.feed_frames(cand, users, catalog, excl), params,
+                     fp=fingerprint(cand.drop("region", "ds")))
+
+
+def quality_report(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    """GX Data Docs plus a self-contained summary page and summary.json for the (region, ds)."""
+    quarantine = {}
+    for table in ("bronze/events_quarantine", "bronze/items_quarantine"):
+        df = tables.read_slice(spark, lake.table(table), region, ds, table)
+        quarantine[table] = {r["reason"]: r["count"] for r in df.groupBy("reason").count().collect()}
+    return reports.write_quality_report(lake, region, ds, quarantine)
+
+
 # ---------------------------------------------------------------- publish
 
-def feed_violations(feeds: DataFrame, exclusions: DataFrame, catalog: DataFrame, eligible: list[str]) -> dict:
-    """Counts of rows breaking the feed contract (all must be zero to publish)."""
-    w = feeds.groupBy("user_id").agg(F.count(F.lit(1)).alias("n"), F.max("rank").alias("max_rank"),
-                                     F.min("rank").alias("min_rank"), F.countDistinct("item_id").alias("distinct_items"),
-                                     F.countDistinct("rank").alias("distinct_ranks"))
-    rank_gaps = w.where((F.col("min_rank") != 1) | (F.col("max_rank") != F.col("n")) | (F.col("distinct_ranks") != F.col("n"))).count()
-    dup_items = w.where(F.col("distinct_items") != F.col("n")).count()
-    finished = feeds.join(exclusions.where(F.col("reason") == "finished"), ["user_id", "item_id"]).count()
-    bad_status = feeds.join(catalog, "item_id", "left").where(
-        F.col("moderation_status").isNull() | ~F.col("moderation_status").isin(*eligible)).count()
-    return {"users_with_rank_gaps": rank_gaps, "users_with_duplicate_items": dup_items,
-            "finished_items_in_feed": finished, "ineligible_items_in_feed": bad_status}
+def _require_validated(lake: Lake, region: str, ds: str, fp: str) -> dict:
+    path = _checks_dir(lake, region, ds) / "feeds.json"
+    if not path.exists():
+        raise NightfeedError(f"publish {region} {ds} refused: feeds were not validated (run validate_feeds); "
+                             f"the previous feed stays live")
+    result = json.loads(path.read_text())
+    if result["status"] == quality.STATUS_FAILED:
+        raise NightfeedError(f"publish {region} {ds} refused: feed checks failed ({', '.join(result['failed'])}); "
+                             f"the previous feed stays live")
+    if result.get("fingerprint") != fp:
+        raise NightfeedError(f"publish {region} {ds} refused: feed candidates changed since validate_feeds; rerun it")
+    return result
+
+
+def promotion_gate(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
+    """New model vs the live one on validation nDCG@k: may be worse by at most `gate.max_ndcg_drop`."""
+    new = registered_model(spark, lake, region, ds)
+    live = tables.pointer(spark, lake.table("gold/feed_pointer"), region)
+    metric = f"ndcg@{int(cfg['model']['k'])}"
+    new_score = (new["validation_metrics"] or {}).get(metric)
+    if live is None or live["live_ds"] == ds:
+        return {"decision": "promote", "reason": "no other live feed to compare with", "new": new_score}
+    reg = tables.read(spark, lake.table("gold/model_registry")).where(
+        (F.col("region") == region) & (F.col("model_version") == live["model_version"])).first()
+    live_score = (reg["validation_metrics"] or {}).get(metric) if reg else None
+    if new_score is None or live_score is None:
+        return {"decision": "promote", "reason": f"no {metric} to compare", "new": new_score, "live": live_score}
+    margin = float(cfg["gate"]["max_ndcg_drop"])
+    decision = "promote" if new_score >= live_score - margin else "reject"
+    return {"decision": decision, "metric": metric, "new": round(new_score, 4), "live": round(live_score, 4),
+            "live_model_version": live["model_version"], "max_drop": margin}
 
 
 def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
-    """Check the scored feeds against the contract, then make them the region's live feed."""
+    """Make the validated feed of (region, ds) the region's live feed, if the new model is good enough."""
     cand = tables.require_slice(spark, lake.table("silver/feed_candidates"), region, ds, "score_feeds")
-    excl = tables.read_slice(spark, lake.table("silver/exclusions"), region, ds)
-    catalog = tables.read_slice(spark, lake.table("gold/item_features"), region, ds).select("item_id", "moderation_status")
-    violations = feed_violations(cand, excl, catalog, cfg["feed"]["eligible_moderation"])
-    bad = {k: v for k, v in violations.items() if v}
-    if bad:
-        raise NightfeedError(f"publish {region} {ds} refused, feed contract violated: {bad}; the previous feed stays live")
+    _require_validated(lake, region, ds, fingerprint(cand.drop("region", "ds")))
+    gate = promotion_gate(spark, lake, region, ds, cfg)
+    if gate["decision"] == "reject":
+        raise NightfeedError(f"publish {region} {ds} refused by the promotion gate: validation {gate['metric']} "
+                             f"{gate['new']} is more than {gate['max_drop']} below the live model's {gate['live']} "
+                             f"({gate['live_model_version']}); the previous feed stays live")
     tables.write_slice(spark, cand, lake.table("gold/feeds"), "gold/feeds", region, ds)
     published = tables.read_slice(spark, lake.table("gold/feeds"), region, ds)
+    version = tables.latest_version(spark, lake.table("gold/feeds"))
+    model_version = published.select("model_version").first()[0]
+    tables.set_pointer(spark, lake.table("gold/feed_pointer"), region, ds, model_version, version)
     return {"rows": published.count(), "users": published.select("user_id").distinct().count(),
-            "table": lake.table("gold/feeds")}
+            "table": lake.table("gold/feeds"), "live_ds": ds, "feeds_table_version": version, "gate": gate}
 
 
 def run(spark: SparkSession, lake: Lake, stage: str, region: str, ds: str, cfg: dict, **options) -> dict:

@@ -1,6 +1,7 @@
 """Delta Lake I/O: every write replaces exactly one (region, ds) slice, so reruns never duplicate."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -25,8 +26,11 @@ TABLES = {
     "gold/model_registry": "gold_model_registry",
     "gold/model_metrics": "gold_model_metrics",
     "gold/feeds": "feeds",
+    "gold/feed_pointer": "gold_feed_pointer",
 }
 PARTITION_COLUMNS = ["region", "ds"]
+# Tables holding one row per region (not per run) are partitioned by region only.
+REGION_TABLES = {"gold/feed_pointer"}
 CONFLICT_RETRIES = 5
 
 
@@ -59,7 +63,7 @@ def write_slice(spark: SparkSession, df: DataFrame, lake_table: str, table: str,
     slice make the commit fail (Delta checks replaceWhere), so a job can only touch its own
     partition. Concurrent writers of other regions conflict only on metadata; we retry those.
     """
-    out = conform(df, table)
+    out = _slowed_for_tests(conform(df, table), lake_table)
     writer = (out.write.format("delta").mode("overwrite")
               .option("replaceWhere", slice_predicate(region, ds)))
     if not exists(spark, lake_table):
@@ -67,14 +71,53 @@ def write_slice(spark: SparkSession, df: DataFrame, lake_table: str, table: str,
     _with_conflict_retries(lambda: writer.save(lake_table))
 
 
+def _slowed_for_tests(df: DataFrame, lake_table: str) -> DataFrame:
+    """Test hook for crash tests: `NIGHTFEED_TEST_SLOW_WRITE=<table suffix>:<seconds>` makes every
+    write task of that table pause before returning rows, so a test can SIGKILL the driver while
+    data files are being written but before the Delta commit."""
+    hook = os.environ.get("NIGHTFEED_TEST_SLOW_WRITE", "")
+    if not hook or not lake_table.endswith(hook.split(":")[0]):
+        return df
+    pause = float(hook.split(":")[1])
+
+    def slow(batches):
+        for batch in batches:
+            time.sleep(pause)
+            yield batch
+
+    return df.repartition(4).mapInPandas(slow, df.schema)
+
+
 def _create(spark: SparkSession, lake_table: str, table: str) -> None:
     """Create an empty, partitioned table; a concurrent creator winning the race is fine."""
+    partitions = ["region"] if table in REGION_TABLES else PARTITION_COLUMNS
     try:
         (DeltaTable.createIfNotExists(spark).location(lake_table)
-         .addColumns(schemas.load(TABLES[table])).partitionedBy(*PARTITION_COLUMNS).execute())
+         .addColumns(schemas.load(TABLES[table])).partitionedBy(*partitions).execute())
     except Exception as exc:  # noqa: BLE001 - a concurrent create leaves a valid table behind
         if not exists(spark, lake_table):
             raise NightfeedError(f"cannot create Delta table {lake_table}: {exc}") from exc
+
+
+def latest_version(spark: SparkSession, lake_table: str) -> int:
+    return int(DeltaTable.forPath(spark, lake_table).history(1).select("version").first()[0])
+
+
+def set_pointer(spark: SparkSession, lake_table: str, region: str, live_ds: str, model_version: str,
+                feeds_version: int) -> None:
+    """Point the region's live feed at (live_ds, feeds table version): one atomic commit."""
+    row = spark.createDataFrame([(region, live_ds, model_version, int(feeds_version))], schemas.load("gold_feed_pointer"))
+    if not exists(spark, lake_table):
+        _create(spark, lake_table, "gold/feed_pointer")
+    writer = row.write.format("delta").mode("overwrite").option("replaceWhere", slice_predicate(region))
+    _with_conflict_retries(lambda: writer.save(lake_table))
+
+
+def pointer(spark: SparkSession, lake_table: str, region: str):
+    """The region's live-feed pointer row, or None if nothing was published yet."""
+    if not exists(spark, lake_table):
+        return None
+    return read(spark, lake_table).where(slice_predicate(region)).first()
 
 
 def _with_conflict_retries(action):
@@ -110,3 +153,4 @@ def require_slice(spark: SparkSession, lake_table: str, region: str, ds: str, pr
     if df.limit(1).count() == 0:
         raise NightfeedError(f"no rows in {lake_table} for region={region} ds={ds}: run {produced_by} first")
     return df
+

@@ -10,39 +10,15 @@ import pytest
 from pyspark.sql import functions as F
 
 from conftest import land_tiny
+from e2e.conftest import DS, REGIONS, ROOT, nightly_cfg
 from nightfeed import config, stages, tables
 
 pytestmark = pytest.mark.e2e
-DS = "2026-11-25"
-REGIONS = ("AA", "BB")
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def day(back: int) -> str:
-    return (dt.date.fromisoformat(DS) - dt.timedelta(days=back)).isoformat()
-
-
-def run_nightly(spark, lake, region):
-    cfg = config.region_config(region)
-    cfg["model"]["time_budget_s"] = 20
-    for back in (2, 1):
-        stages.run(spark, lake, "ingest_events", region, day(back), cfg)
-    return {st: stages.run(spark, lake, st, region, DS, cfg) for st in stages.NIGHTLY}
 
 
 def slice_rows(spark, lake, table, region, ds=DS):
     df = tables.read_slice(spark, lake.table(table), region, ds)
     return sorted(tuple(str(v) for v in r) for r in df.collect())
-
-
-@pytest.fixture(scope="module")
-def tiny_lake(spark, tmp_path_factory):
-    root = tmp_path_factory.mktemp("lake")
-    lake = config.Lake(root)
-    for i, region in enumerate(REGIONS):
-        land_tiny(root, region, DS, days=3, seed=11 + i)
-    results = {region: run_nightly(spark, lake, region) for region in REGIONS}
-    return lake, results
 
 
 def landing_lines(lake, region, ds):
@@ -84,7 +60,7 @@ def test_model_is_registered_and_beats_popularity_offline(spark, tiny_lake):
     lake, results = tiny_lake
     for region in REGIONS:
         reg = tables.read_slice(spark, lake.table("gold/model_registry"), region, DS).collect()
-        assert len(reg) == 1 and Path(reg[0].artifact_path, "model.json").exists()
+        assert len(reg) == 1 and (lake.root / reg[0].artifact_path / "model.json").exists()
         assert json.loads(reg[0].params)["requested"] == "auto"
         metrics = tables.read_slice(spark, lake.table("gold/model_metrics"), region, DS).toPandas()
         assert set(metrics.model) == {reg[0].model_type, "popularity"}
@@ -94,11 +70,11 @@ def test_rerunning_every_stage_leaves_identical_tables(spark, tiny_lake):
     lake, _ = tiny_lake
     region = REGIONS[0]
     watched = ["bronze/events", "bronze/events_quarantine", "silver/interactions", "silver/exclusions",
-               "gold/user_features", "gold/item_features", "gold/model_registry", "gold/model_metrics", "gold/feeds"]
+               "gold/user_features", "gold/item_features", "gold/model_registry", "gold/model_metrics",
+               "silver/feed_candidates", "gold/feeds"]
     before = {t: slice_rows(spark, lake, t, region) for t in watched}
     totals = {t: tables.read(spark, lake.table(t)).count() for t in watched}
-    cfg = config.region_config(region)
-    cfg["model"]["time_budget_s"] = 20
+    cfg = nightly_cfg(region)
     for st in stages.NIGHTLY:
         stages.run(spark, lake, st, region, DS, cfg)
     for t in watched:

@@ -1,0 +1,7 @@
+"""`make bench`: every benchmark suite, JSON under --output-dir (see `nightfeed benchmark --help`)."""
+import sys
+
+from nightfeed.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["benchmark", "--suite", "all", *sys.argv[1:]]))

@@ -1,0 +1,149 @@
+"""Faults a production run meets: kills mid-write, concurrent regions, a worse model, rollback, bad feeds."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from pyspark.sql import functions as F
+
+from conftest import land_tiny
+from e2e.conftest import DS, ROOT, nightly_cfg, run_nightly, shift
+from nightfeed import publish, stages, tables
+from nightfeed.errors import NightfeedError
+
+pytestmark = pytest.mark.e2e
+NEXT = shift(DS, 1)
+
+
+def version(spark, path):
+    return tables.latest_version(spark, path)
+
+
+def test_sigkill_mid_write_leaves_tables_at_their_last_commit(spark, lake_copy):
+    table = lake_copy.table("silver/interactions")
+    before_version = version(spark, table)
+    before_rows = tables.read(spark, table).count()
+    files_before = {p for p in (lake_copy.root / "silver/interactions").rglob("*.parquet")}
+    env = {**os.environ, "NIGHTFEED_LAKE": str(lake_copy.root), "NIGHTFEED_TEST_SLOW_WRITE": "silver/interactions:3"}
+    proc = subprocess.Popen([sys.executable, "-m", "nightfeed.cli", "stage", "build_features", "--region", "AA",
+                             "--ds", DS], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        new = {p for p in (lake_copy.root / "silver/interactions").rglob("*.parquet")} - files_before
+        if new:
+            break
+        assert proc.poll() is None, proc.stdout.read().decode()[-2000:]
+        time.sleep(0.2)
+    else:
+        pytest.fail("no data file was written in time")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    spark.catalog.clearCache()
+    assert version(spark, table) == before_version
+    assert tables.read(spark, table).count() == before_rows
+    from deltalake import DeltaTable
+
+    assert DeltaTable(table).version() == before_version and len(DeltaTable(table).to_pandas()) == before_rows
+    stages.run(spark, lake_copy, "build_features", "AA", DS, nightly_cfg("AA"))
+    assert version(spark, table) > before_version
+    assert tables.read(spark, table).count() == before_rows
+
+
+def _submit(job, region, ds, lake_root):
+    env = {**os.environ, "NIGHTFEED_LAKE": str(lake_root)}
+    env.pop("PYSPARK_GATEWAY_PORT", None)
+    return subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "spark-submit"), str(ROOT / "jobs" / f"{job}.py"),
+                             "--region", region, "--ds", ds], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_two_regions_ingest_concurrently_into_new_tables(spark, tmp_path):
+    for i, region in enumerate(("CA", "CB")):
+        land_tiny(tmp_path, region, DS, days=1, seed=3 + i)
+    procs = [_submit("ingest_events", region, DS, tmp_path) for region in ("CA", "CB")]
+    outs = [p.communicate(timeout=600)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[-1500:] for o in outs]
+    for region, out in zip(("CA", "CB"), outs):
+        summary = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
+        assert tables.read_slice(spark, str(tmp_path / "bronze/events"), region, DS).count() == summary["valid"]
+    regions = {r.region for r in tables.read(spark, str(tmp_path / "bronze/events")).select("region").distinct().collect()}
+    assert regions == {"CA", "CB"}
+
+
+def _next_day(spark, lake, model=None, tamper=None, max_ndcg_drop=1.0):
+    """Run the next day for region AA; by default the gate lets any model through."""
+    land_tiny(lake.root, "AA", NEXT, days=1, seed=11)
+    cfg = nightly_cfg("AA")
+    cfg["gate"]["max_ndcg_drop"] = max_ndcg_drop
+    stages.run(spark, lake, "ingest_events", "AA", NEXT, cfg)
+    for st in ("validate_events", "build_features", "validate_features"):
+        stages.run(spark, lake, st, "AA", NEXT, cfg)
+    stages.run(spark, lake, "train_model", "AA", NEXT, cfg, **({"model_type": model} if model else {}))
+    stages.run(spark, lake, "score_feeds", "AA", NEXT, cfg)
+    if tamper:
+        tamper(spark, lake)
+    stages.run(spark, lake, "validate_feeds", "AA", NEXT, cfg)
+    return stages.run(spark, lake, "publish_feeds", "AA", NEXT, cfg)
+
+
+def test_gate_rejects_a_worse_model_and_the_previous_feed_stays_live(spark, lake_copy):
+    live_before = publish.live_pointer(spark, lake_copy, "AA")
+    feeds_version = version(spark, lake_copy.table("gold/feeds"))
+    with pytest.raises(NightfeedError, match="promotion gate"):
+        _next_day(spark, lake_copy, model="popularity", max_ndcg_drop=0.02)
+    assert publish.live_pointer(spark, lake_copy, "AA") == live_before
+    assert version(spark, lake_copy.table("gold/feeds")) == feeds_version
+    assert tables.read_slice(spark, lake_copy.table("gold/feeds"), "AA", NEXT).count() == 0
+
+
+def test_failing_feed_check_stops_publishing(spark, lake_copy):
+    def duplicate_a_row(spark, lake):
+        cand = tables.read_slice(spark, lake.table("silver/feed_candidates"), "AA", NEXT)
+        first = cand.where("rank = 1").limit(1)
+        tables.write_slice(spark, cand.unionByName(first.withColumn("rank", F.lit(999))),
+                           lake.table("silver/feed_candidates"), "silver/feed_candidates", "AA", NEXT)
+
+    live_before = publish.live_pointer(spark, lake_copy, "AA")
+    with pytest.raises(NightfeedError, match="feeds checks failed.*no_duplicate_items_per_user"):
+        _next_day(spark, lake_copy, tamper=duplicate_a_row)
+    assert publish.live_pointer(spark, lake_copy, "AA") == live_before
+    with pytest.raises(NightfeedError, match="feed checks failed"):
+        stages.run(spark, lake_copy, "publish_feeds", "AA", NEXT, nightly_cfg("AA"))
+    report = stages.run(spark, lake_copy, "quality_report", "AA", NEXT, nightly_cfg("AA"))
+    assert report["status"] == "failed"
+    summary = json.loads(open(report["summary_json"]).read())
+    assert "no_duplicate_items_per_user" in summary["suites"]["feeds"]["failed"]
+
+
+def test_publish_then_rollback_by_ds_and_by_version(spark, lake_copy):
+    first = publish.live_pointer(spark, lake_copy, "AA")
+    first_rows = sorted(map(tuple, publish.live_feed(spark, lake_copy, "AA").collect()))
+    out = _next_day(spark, lake_copy)
+    assert publish.live_pointer(spark, lake_copy, "AA")["live_ds"] == NEXT == out["live_ds"]
+    back = publish.rollback(spark, lake_copy, "AA", to_ds=DS)
+    assert back["live_ds"] == DS
+    assert sorted(map(tuple, publish.live_feed(spark, lake_copy, "AA").collect())) == first_rows
+    publish.rollback(spark, lake_copy, "AA", to_version=out["feeds_table_version"])
+    assert publish.live_pointer(spark, lake_copy, "AA")["live_ds"] == NEXT
+    publish.rollback(spark, lake_copy, "AA", to_version=first["feeds_table_version"])
+    assert publish.live_pointer(spark, lake_copy, "AA")["live_ds"] == DS
+    with pytest.raises(NightfeedError, match="no published feed"):
+        publish.rollback(spark, lake_copy, "AA", to_ds="2020-01-01")
+    kept = publish.maintain(spark, lake_copy, retention_hours=0, rollback_days=7)
+    assert kept["retention_hours_used"] >= 7 * 24
+    assert sorted(map(tuple, publish.live_feed(spark, lake_copy, "AA").collect())) == first_rows
+
+
+def test_quality_report_is_written_for_each_run(tiny_lake):
+    lake, results = tiny_lake
+    for region, res in results.items():
+        report = res["quality_report"]
+        summary = json.loads(open(report["summary_json"]).read())
+        assert summary["status"] in ("passed", "passed_with_warnings")
+        assert set(summary["suites"]) == {"events", "features", "feeds"}
+        assert sum(summary["quarantine"]["bronze/events_quarantine"].values()) == res["ingest_events"]["quarantined"]
+        assert report["data_docs"] and os.path.exists(report["data_docs"])
+        assert "<style>" in open(report["summary_html"]).read()
+    assert (lake.root / "reports/quality/index.html").exists()
