@@ -15,7 +15,16 @@ from typing import Any
 
 from .errors import NightfeedError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+def _project_root() -> Path:
+    """Where conf/ and schemas/ live: $NIGHTFEED_HOME, else the checkout this package is in, else
+    the working directory (a driver importing nightfeed from a --py-files zip)."""
+    if os.environ.get("NIGHTFEED_HOME"):
+        return Path(os.environ["NIGHTFEED_HOME"])
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "conf").is_dir() else Path.cwd()
+
+
+PROJECT_ROOT = _project_root()
 REGION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 
 

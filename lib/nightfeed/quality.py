@@ -89,6 +89,7 @@ def band(value: float | None, lo_hi: list[float]) -> tuple[float | None, float |
 
 def _gx_context(project_dir: Path):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # GX's metric progress bars flood the job logs
     import great_expectations as gx
 
     project_dir.mkdir(parents=True, exist_ok=True)

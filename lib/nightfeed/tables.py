@@ -31,7 +31,10 @@ TABLES = {
 PARTITION_COLUMNS = ["region", "ds"]
 # Tables holding one row per region (not per run) are partitioned by region only.
 REGION_TABLES = {"gold/feed_pointer"}
-CONFLICT_RETRIES = 5
+CONFLICT_RETRIES = 6
+# Delta's optimistic-concurrency failures (and a create racing another create): safe to retry.
+RETRYABLE = ("concurrent", "metadatachanged", "protocolchanged", "concurrentappend", "concurrentdelete",
+             "concurrenttransaction", "already exists")
 
 
 def _sql_literal(value: str) -> str:
@@ -89,14 +92,19 @@ def _slowed_for_tests(df: DataFrame, lake_table: str) -> DataFrame:
 
 
 def _create(spark: SparkSession, lake_table: str, table: str) -> None:
-    """Create an empty, partitioned table; a concurrent creator winning the race is fine."""
+    """Create an empty, partitioned table; if another writer wins the race, use its table."""
     partitions = ["region"] if table in REGION_TABLES else PARTITION_COLUMNS
-    try:
-        (DeltaTable.createIfNotExists(spark).location(lake_table)
-         .addColumns(schemas.load(TABLES[table])).partitionedBy(*partitions).execute())
-    except Exception as exc:  # noqa: BLE001 - a concurrent create leaves a valid table behind
-        if not exists(spark, lake_table):
-            raise NightfeedError(f"cannot create Delta table {lake_table}: {exc}") from exc
+    for attempt in range(CONFLICT_RETRIES):
+        try:
+            (DeltaTable.createIfNotExists(spark).location(lake_table)
+             .addColumns(schemas.load(TABLES[table])).partitionedBy(*partitions).execute())
+            return
+        except Exception as exc:  # noqa: BLE001 - a concurrent create leaves a valid table behind
+            if exists(spark, lake_table):
+                return
+            if attempt == CONFLICT_RETRIES - 1:
+                raise NightfeedError(f"cannot create Delta table {lake_table}: {str(exc).splitlines()[0][:300]}") from exc
+            time.sleep(0.5 * 2 ** attempt)
 
 
 def latest_version(spark: SparkSession, lake_table: str) -> int:
@@ -125,8 +133,8 @@ def _with_conflict_retries(action):
         try:
             return action()
         except Exception as exc:  # noqa: BLE001 - only Delta's concurrency errors are retried
-            name = type(exc).__name__ + str(exc)[:300]
-            if "Concurrent" not in name or attempt == CONFLICT_RETRIES - 1:
+            text = (type(exc).__name__ + " " + str(exc)[:2000]).lower()
+            if not any(r in text for r in RETRYABLE) or attempt == CONFLICT_RETRIES - 1:
                 raise
             time.sleep(0.5 * 2 ** attempt)
     return None

@@ -21,7 +21,7 @@ SEARCH_SPACE: list[tuple[str, dict]] = (
     [("ease", {"l2": l2}) for l2 in (500.0, 250.0, 1000.0, 100.0, 2000.0)]
     + [("als", {"factors": f, "regularization": r, "alpha": a, "iterations": 15})
        for f, r, a in ((32, 1.0, 1.0), (16, 5.0, 1.0), (64, 5.0, 1.0), (32, 5.0, 5.0), (128, 10.0, 2.0), (64, 1.0, 10.0))]
-    + [("bpr", {"factors": 64, "learning_rate": 0.01, "regularization": 0.01, "iterations": 200})]
+    + [("bpr", {"factors": 200, "learning_rate": 0.01, "regularization": 0.001, "iterations": 100})]
     + [("popularity", {})]
 )
 BLEND_WEIGHTS = (0.5, 0.65, 0.8)  # weight of the item-item model in an EASE + ALS blend

@@ -46,7 +46,7 @@ def airflow_env(tmp_path_factory):
 def dagbag():
     from airflow.models import DagBag
 
-    return DagBag(dag_folder=str(ROOT / "airflow_dags"), include_examples=False)
+    return DagBag(dag_folder=str(ROOT / "airflow_dags"))
 
 
 def test_dag_files_load_without_errors(airflow_env):

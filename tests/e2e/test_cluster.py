@@ -32,4 +32,6 @@ def test_score_stage_on_a_standalone_cluster(spark, lake_copy, tmp_path, monkeyp
     assert cluster.running("master") is None and cluster.running("worker") is None
     spark.catalog.clearCache()
     on_cluster = sorted(map(tuple, tables.read_slice(spark, lake_copy.table("silver/feed_candidates"), "AA", DS).collect()))
-    assert on_cluster == local
+    # Same feeds; scores may differ in float32 rounding (BLAS blocks differ with executor cores).
+    assert [r[:5] + r[6:] for r in on_cluster] == [r[:5] + r[6:] for r in local]
+    assert [r[5] for r in on_cluster] == pytest.approx([r[5] for r in local], rel=1e-5)

@@ -42,7 +42,7 @@ class BPRModel(FactorModel):
     """Bayesian Personalized Ranking with implicit's sampler."""
 
     name = "bpr"
-    defaults = {"factors": 64, "learning_rate": 0.05, "regularization": 0.01, "iterations": 100, "seed": 42}
+    defaults = {"factors": 200, "learning_rate": 0.01, "regularization": 0.001, "iterations": 100, "seed": 42}
 
     def fit(self, user_items):
         from implicit.bpr import BayesianPersonalizedRanking
