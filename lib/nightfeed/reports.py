@@ -56,7 +56,8 @@ def overall_status(suites: dict) -> str:
 
 
 def build_data_docs(project: Path) -> Path | None:
-    """Render GX Data Docs for the run's GX project, then make them readable offline."""
+    """Render GX Data Docs for the run's GX project (the folder the validations used), then add the
+    offline stylesheet. GX keeps its files in `<project>/gx/`."""
     if not (project / "gx").exists():
         return None
     from .quality import _gx_context
@@ -78,7 +79,7 @@ def write_quality_report(lake: Lake, region: str, ds: str, quarantine: dict[str,
     for name in SUITES:
         path = base / "checks" / f"{name}.json"
         suites[name] = json.loads(path.read_text()) if path.exists() else {"status": "missing", "checks": []}
-    docs = build_data_docs(base)
+    docs = build_data_docs(base / "gx")
     summary = {"region": region, "ds": ds, "status": overall_status(suites),
                "suites": {n: {"status": s["status"], "failed": s.get("failed", []), "warnings": s.get("warnings", []),
                               "validation_s": s.get("seconds"), "checks": s.get("checks", [])} for n, s in suites.items()},
@@ -129,7 +130,11 @@ def render_summary(summary: dict, docs: Path | None, base: Path) -> str:
         body.append(f"<p><b>{html.escape(table)}</b></p><table><tr><th>reason</th><th>lines</th></tr>{rows}</table>")
     if docs:
         rel = docs.relative_to(base)
-        body.append(f"<p>Great Expectations Data Docs: <a href='{html.escape(str(rel))}'>{html.escape(str(rel))}</a></p>")
+        pages = sorted(p.relative_to(base) for p in (docs.parent / "validations").rglob("*.html"))
+        links = "".join(f"<li><a href='{html.escape(str(p))}'>{html.escape(p.parts[-4] if len(p.parts) > 4 else p.name)}"
+                        f" — {html.escape(p.name)}</a></li>" for p in pages)
+        body.append(f"<h2>Great Expectations Data Docs</h2><p><a href='{html.escape(str(rel))}'>Data Docs index</a>"
+                    f" (its run list needs JavaScript from a CDN; the validation pages below are static)</p><ul>{links}</ul>")
     body.append("<p><a href='../../index.html'>all runs</a> · <a href='summary.json'>summary.json</a></p>")
     return _page(f"nightfeed quality {region} {ds}", "".join(body))
 
