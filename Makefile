@@ -37,7 +37,7 @@ demo: install
 
 ## test: the whole suite (unit, end-to-end jobs, Airflow DAGs)
 test: install-airflow
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -p no:warnings --durations=25
 
 ## bench: benchmarks, JSON written under bench/results/
 bench: install
