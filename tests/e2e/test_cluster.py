@@ -34,4 +34,4 @@ def test_score_stage_on_a_standalone_cluster(spark, lake_copy, tmp_path, monkeyp
     on_cluster = sorted(map(tuple, tables.read_slice(spark, lake_copy.table("silver/feed_candidates"), "AA", DS).collect()))
     # Same feeds; scores may differ in float32 rounding (BLAS blocks differ with executor cores).
     assert [r[:5] + r[6:] for r in on_cluster] == [r[:5] + r[6:] for r in local]
-    assert [r[5] for r in on_cluster] == pytest.approx([r[5] for r in local], rel=1e-5)
+    assert [r[5] for r in on_cluster] == pytest.approx([r[5] for r in local], rel=1e-4, abs=1e-5)
