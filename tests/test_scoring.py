@@ -1,6 +1,5 @@
 import numpy as np
 import pandas as pd
-import pytest
 
 from nightfeed import scoring
 from nightfeed.models import create

@@ -17,7 +17,6 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from .errors import NightfeedError
-from .events import EVENT_TYPES
 from .schemas import schemas_dir
 
 SEVERITIES = ("fail", "warn")

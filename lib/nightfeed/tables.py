@@ -33,8 +33,7 @@ PARTITION_COLUMNS = ["region", "ds"]
 REGION_TABLES = {"gold/feed_pointer"}
 CONFLICT_RETRIES = 6
 # Delta's optimistic-concurrency failures (and a create racing another create): safe to retry.
-RETRYABLE = ("concurrent", "metadatachanged", "protocolchanged", "concurrentappend", "concurrentdelete",
-             "concurrenttransaction", "already exists")
+RETRYABLE = ("concurrent", "metadatachanged", "protocolchanged", "already exists")
 
 
 def _sql_literal(value: str) -> str:

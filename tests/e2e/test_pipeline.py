@@ -1,5 +1,4 @@
 """The real stages on a tiny generated lake: contracts, feed invariants, idempotent reruns."""
-import datetime as dt
 import json
 import os
 import subprocess

@@ -10,7 +10,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from conftest import land_tiny
-from e2e.conftest import DS, ROOT, nightly_cfg, run_nightly, shift
+from e2e.conftest import DS, ROOT, nightly_cfg, shift
 from nightfeed import publish, stages, tables
 from nightfeed.errors import NightfeedError
 
