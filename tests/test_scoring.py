@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from nightfeed import scoring
 from nightfeed.models import create
@@ -30,13 +31,20 @@ def ranked_model(n_items=12):
     return factor_model([[1.0]], [[float(n_items - k)] for k in range(n_items)])
 
 
+USERS = pa.schema([("user_id", pa.string()), ("user_idx", pa.int64()), ("hist_idx", pa.list_(pa.int64())),
+                   ("hist_conf", pa.list_(pa.float64())), ("excl", pa.list_(pa.int64()))])
+
+
 def users(rows):
-    return pd.DataFrame(rows, columns=["user_id", "user_idx", "hist_idx", "hist_conf", "excl"])
+    return pa.RecordBatch.from_pandas(pd.DataFrame(rows, columns=USERS.names), schema=USERS, preserve_index=False)
+
+
+def compose(ctx, batch):
+    return scoring.compose_feeds(ctx, batch).to_pandas()
 
 
 def feed_of(ctx, hist=(11,), excl=(), user_idx=0):
-    out = scoring.compose_feeds(ctx, users([("u", user_idx, list(hist), [1.0] * len(hist), list(excl))]))
-    return out
+    return compose(ctx, users([("u", user_idx, list(hist), [1.0] * len(hist), list(excl))]))
 
 
 def check_invariants(feed):
@@ -122,8 +130,8 @@ def test_composition_is_deterministic():
     ctx = scoring.build_context(model, np.array([f"i{k}" for k in range(50)]), cat,
                                 {**FEED, "n": 10, "max_per_creator": 2, "fresh_share": 0.2})
     batch = users([(f"u{u}", u, [u % 50], [1.0], [(u + 1) % 50]) for u in range(30)])
-    first = scoring.compose_feeds(ctx, batch)
-    pd.testing.assert_frame_equal(first, scoring.compose_feeds(ctx, batch))
+    first = compose(ctx, batch)
+    pd.testing.assert_frame_equal(first, compose(ctx, batch))
     check_invariants(first)
     per_creator = first.merge(cat, on="item_id").groupby(["user_id", "creator_id"]).size()
     assert per_creator.max() <= 2
@@ -134,18 +142,23 @@ def test_distributed_scorer_equals_brute_force_numpy(spark):
     n_users, n_items, rank, n = 300, 400, 16, 20
     uf, itf = rng.normal(size=(n_users, rank)), rng.normal(size=(n_items, rank))
     model = factor_model(uf, itf)
-    ctx = scoring.build_context(model, np.array([f"i{k}" for k in range(n_items)]), catalog(n_items),
-                                {**FEED, "n": n, "max_per_creator": n})
+    removed = rng.choice(n_items, size=20, replace=False)
+    status = np.where(np.isin(np.arange(n_items), removed), "removed", "approved")
+    ctx = scoring.build_context(model, np.array([f"i{k}" for k in range(n_items)]),
+                                catalog(n_items, moderation_status=status), {**FEED, "n": n, "max_per_creator": n})
     hist = [sorted(rng.choice(n_items, size=rng.integers(1, 30), replace=False).tolist()) for _ in range(n_users)]
-    batch = users([(f"u{u:04d}", u, h, [1.0] * len(h), []) for u, h in enumerate(hist)])
+    excl = [rng.choice(n_items, size=rng.integers(0, 40), replace=False).tolist() for _ in range(n_users)]
+    batch = users([(f"u{u:04d}", u, h, [1.0] * len(h), e) for u, (h, e) in enumerate(zip(hist, excl))])
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
-    df = spark.createDataFrame(batch, "user_id string, user_idx long, hist_idx array<long>, hist_conf array<double>, excl array<long>")
+    df = spark.createDataFrame(batch.to_pandas(), "user_id string, user_idx long, hist_idx array<long>, hist_conf array<double>, excl array<long>")
     got = scoring.score_users(df.repartition(3), spark.sparkContext.broadcast(ctx)).toPandas()
     scores = np.asarray(model.user_factors, np.float64) @ np.asarray(model.item_factors, np.float64).T
-    for u, h in enumerate(hist):
-        scores[u, h] = -np.inf
+    scores[:, removed] = -np.inf
+    for u, (h, e) in enumerate(zip(hist, excl)):
+        scores[u, h + e] = -np.inf
     expected = np.argsort(-scores, axis=1, kind="stable")[:, :n]
     got = got.sort_values(["user_id", "rank"])
+    assert len(got) == n_users * n
     for u in range(n_users):
         items = got.loc[got["user_id"] == f"u{u:04d}", "item_id"].tolist()
         assert items == [f"i{k}" for k in expected[u]], u

@@ -14,15 +14,19 @@ Every row records its `source` (cf, fresh, trending). Output is deterministic fo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from .models import NO_ITEM, Recommender
 
 FEED_SCHEMA = "user_id string, rank int, item_id string, score double, source string"
 SOURCE_CF, SOURCE_FRESH, SOURCE_TRENDING = "cf", "fresh", "trending"
+SOURCES = pa.array([SOURCE_CF, SOURCE_FRESH, SOURCE_TRENDING])
 
 
 @dataclass
@@ -51,6 +55,19 @@ class FeedContext:
     @property
     def n_codes(self) -> int:
         return len(self.item_ids)
+
+    @cached_property
+    def item_id_array(self) -> pa.Array:
+        return pa.array(self.item_ids, type=pa.string())
+
+    @cached_property
+    def listed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Slot of each code in the union of the fresh and trending lists (-1: in neither), and
+        the slots of those two lists: exclusions of listed items are looked up in a small table."""
+        union = np.unique(np.concatenate([self.fresh_codes, self.trending_codes]))
+        slot = np.full(self.n_codes, -1, np.int64)
+        slot[union] = np.arange(len(union))
+        return slot, slot[self.fresh_codes], slot[self.trending_codes]
 
 
 def build_context(model: Recommender, model_items: np.ndarray, catalog: pd.DataFrame, feed_cfg: dict) -> FeedContext:
@@ -87,26 +104,22 @@ def build_context(model: Recommender, model_items: np.ndarray, catalog: pd.DataF
         min_user_interactions=int(feed_cfg["min_user_interactions"]))
 
 
-def _rows_csr(lists, n_rows: int, n_cols: int, values=None) -> sp.csr_matrix:
-    lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=n_rows)
+def _list_csr(lists: pa.Array, n_cols: int, values: pa.Array | None = None) -> sp.csr_matrix:
+    """A list<int> column (with optional aligned list<float> values) as CSR rows, without Python loops."""
+    n_rows = len(lists)
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
     indptr = np.r_[0, np.cumsum(lengths)]
-    indices = np.concatenate([np.asarray(x, dtype=np.int64) for x in lists]) if indptr[-1] else np.empty(0, np.int64)
-    data = (np.concatenate([np.asarray(v, dtype=np.float32) for v in values]) if values is not None and indptr[-1]
-            else np.ones(len(indices), np.float32))
+    indices = pc.fill_null(lists.flatten(), -1).to_numpy().astype(np.int64)
+    data = (np.ones(len(indices), np.float32) if values is None
+            else pc.fill_null(values.flatten(), 0.0).to_numpy().astype(np.float32))
+    inside = (indices >= 0) & (indices < n_cols)
+    if not inside.all():  # codes outside the model's items: not part of this matrix
+        rows = np.repeat(np.arange(n_rows), lengths)[inside]
+        indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n_rows))]
+        indices, data = indices[inside], data[inside]
     m = sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
     m.sum_duplicates()
     return m
-
-
-def _first_occurrence(codes: np.ndarray) -> np.ndarray:
-    """Mask of entries that are the first of their value in their row (-1 never counts)."""
-    order = np.argsort(codes, axis=1, kind="stable")
-    srt = np.take_along_axis(codes, order, axis=1)
-    dup_sorted = np.zeros_like(srt, dtype=bool)
-    dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]
-    first = np.empty_like(dup_sorted)
-    np.put_along_axis(first, order, ~dup_sorted, axis=1)
-    return first & (codes != NO_ITEM)
 
 
 def _creator_ok(creators: np.ndarray, valid: np.ndarray, cap: int) -> np.ndarray:
@@ -130,60 +143,107 @@ def _take_first(mask: np.ndarray, limit: np.ndarray) -> np.ndarray:
     return mask & (np.cumsum(mask, axis=1) <= limit[:, None])
 
 
-def compose_feeds(ctx: FeedContext, batch: pd.DataFrame) -> pd.DataFrame:
-    """Feeds for a block of users.
+def _listed_excluded(ctx: FeedContext, n_rows: int, matrices) -> np.ndarray:
+    """(rows, listed items) mask of the fresh/trending items each user must not see."""
+    slot, _, _ = ctx.listed
+    hit = np.zeros((n_rows, int(slot.max(initial=-1)) + 1), dtype=bool)
+    for m in matrices:
+        rows = np.repeat(np.arange(n_rows), np.diff(m.indptr))
+        slots = slot[m.indices]
+        hit[rows[slots >= 0], slots[slots >= 0]] = True
+    return hit
 
-    batch columns: user_id, user_idx (model index or -1), hist_idx / hist_conf (model item
-    indices and confidences), excl (item codes never to show: finished, skipped, seen).
+
+def compose_feeds(ctx: FeedContext, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Feeds for a block of users (Arrow in, Arrow out: no per-user Python).
+
+    batch columns: user_id, user_idx (model index or -1), hist_idx / hist_conf (lists of model
+    item indices and confidences), excl (list of item codes never to show: finished, skipped).
     """
-    b = len(batch)
-    if b == 0:
-        return pd.DataFrame({c: [] for c in ("user_id", "rank", "item_id", "score", "source")})
+    b = batch.num_rows
     n = ctx.n
-    user_idx = batch["user_idx"].to_numpy(np.int64)
-    hist = list(batch["hist_idx"])
-    hist_len = np.fromiter((len(h) for h in hist), dtype=np.int64, count=b)
-    warm = (user_idx >= 0) & (hist_len >= ctx.min_user_interactions)
-    excl_all = _rows_csr([np.concatenate([np.asarray(e, np.int64), np.asarray(h, np.int64)])
-                          for e, h in zip(batch["excl"], hist)], b, ctx.n_codes)
+    user_idx = pc.fill_null(batch.column("user_idx"), -1).to_numpy().astype(np.int64)
+    history = _list_csr(batch.column("hist_idx"), ctx.n_model_items, batch.column("hist_conf"))
+    exclude = _list_csr(batch.column("excl"), ctx.n_codes)
+    warm = (user_idx >= 0) & (np.diff(history.indptr) >= ctx.min_user_interactions)
     n_cand = n * ctx.candidate_multiplier
     cf_codes = np.full((b, n_cand), NO_ITEM, dtype=np.int64)
     cf_scores = np.full((b, n_cand), -np.inf, dtype=np.float64)
     w = np.flatnonzero(warm)
     if len(w):
-        history = _rows_csr([hist[i] for i in w], len(w), ctx.n_model_items, [batch["hist_conf"].iloc[i] for i in w])
-        exclude = excl_all[w][:, : ctx.n_model_items]
-        ids, scores = ctx.model.recommend(user_idx[w], history, N=n_cand, filter_already_liked_items=True,
-                                          filter_items=ctx.ineligible_model_items, exclude=exclude)
+        ids, scores = ctx.model.recommend(user_idx[w], history[w], N=n_cand, filter_already_liked_items=True,
+                                          filter_items=ctx.ineligible_model_items,
+                                          exclude=exclude[w][:, : ctx.n_model_items])
         cf_codes[w] = ids
         cf_scores[w] = scores
+    return _apply_rules(ctx, batch.column("user_id"), warm, cf_codes, cf_scores,
+                        _listed_excluded(ctx, b, (history, exclude)))
+
+
+def _compact(mask: np.ndarray, width: int, *pairs) -> list[np.ndarray]:
+    """Per row, the entries where mask is True moved left in order, in arrays `width` wide.
+
+    pairs: (values, fill) — values broadcastable to mask's shape, fill for the unused cells.
+    """
+    position = np.cumsum(mask, axis=1) - 1
+    rows, cols = np.nonzero(mask & (position < width))
+    out = []
+    for values, fill in pairs:
+        values = np.broadcast_to(values, mask.shape)
+        arr = np.full((mask.shape[0], width), fill, dtype=values.dtype)
+        arr[rows, position[rows, cols]] = values[rows, cols]
+        out.append(arr)
+    return out
+
+
+def _in_rows(codes: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """codes[r, j] is one of taken[r, :] (a few taken items per row: a broadcast compare is cheapest)."""
+    if taken.shape[1] == 0:
+        return np.zeros(codes.shape, dtype=bool)
+    return (codes[:, :, None] == taken[:, None, :]).any(axis=2) & (codes != NO_ITEM)
+
+
+def _apply_rules(ctx: FeedContext, user_ids: pa.Array, warm, cf_codes, cf_scores, listed_excluded) -> pa.RecordBatch:
+    """Fresh slots first, then the model's candidates, then trending for the feeds still short.
+
+    Each step only looks at what it can still change: the fresh list, the model's candidates
+    beside the chosen fresh items, and the trending list only for users whose feed is short.
+    """
+    b, n, cap = len(warm), ctx.n, ctx.max_per_creator
+    _, fresh_slots, trending_slots = ctx.listed
     n_fresh_slots = int(round(n * ctx.fresh_share)) if len(ctx.fresh_codes) else 0
-    fresh = np.broadcast_to(ctx.fresh_codes, (b, len(ctx.fresh_codes)))
-    trend = np.broadcast_to(ctx.trending_codes, (b, len(ctx.trending_codes)))
-    # Sequence per user: fresh, then model candidates, then trending. Fresh slots are picked
-    # first so a fresh item the model also ranks is served (and labelled) as fresh.
-    codes = np.hstack([fresh, cf_codes, trend])
-    own = np.hstack([np.broadcast_to(ctx.fresh_scores, fresh.shape), cf_scores,
-                     np.broadcast_to(ctx.trending_scores, trend.shape)])
-    segment = np.repeat(np.array([1, 0, 2]), [fresh.shape[1], n_cand, trend.shape[1]])
-    rows = np.repeat(np.arange(b), codes.shape[1])
-    safe = np.where(codes >= 0, codes, 0)
-    excluded = np.asarray(excl_all[rows, safe.ravel()]).reshape(codes.shape) > 0
-    valid = (codes != NO_ITEM) & ~excluded
-    valid[~warm[:, None] & (segment[None, :] < 2)] = False  # cold-start: trending only
-    creators = ctx.creator[safe]
-    fresh_ok = _creator_ok(creators, valid & (segment == 1), ctx.max_per_creator)
-    take_fresh = _take_first(fresh_ok, np.where(warm, n_fresh_slots, 0))
-    valid &= (segment != 1) | take_fresh
-    valid &= _first_occurrence(np.where(valid, codes, NO_ITEM))
-    valid = _creator_ok(creators, valid, ctx.max_per_creator)
-    n_fresh = take_fresh.sum(axis=1)
-    take_cf = _take_first(valid & (segment == 0), n - n_fresh)
-    take_tr = _take_first(valid & (segment == 2), n - n_fresh - take_cf.sum(axis=1))
-    return _merge(ctx, batch["user_id"].to_numpy(), codes, own, take_cf, take_fresh, take_tr, n_fresh_slots)
+    fresh_valid = ~listed_excluded[:, fresh_slots] & warm[:, None]
+    fresh_creators = np.broadcast_to(ctx.creator[ctx.fresh_codes], fresh_valid.shape)
+    take_fresh = _take_first(_creator_ok(fresh_creators, fresh_valid, cap), np.full(b, n_fresh_slots))
+    fr_codes, fr_scores = _compact(take_fresh, n_fresh_slots, (ctx.fresh_codes, NO_ITEM), (ctx.fresh_scores, -np.inf))
+    n_fresh = (fr_codes != NO_ITEM).sum(axis=1)
+    # Model candidates come out of `recommend` without excluded, seen or ineligible items; a fresh
+    # item the model also ranks is served (and labelled) as fresh.
+    seq = np.hstack([fr_codes, cf_codes])
+    valid = np.hstack([fr_codes != NO_ITEM, (cf_codes != NO_ITEM) & ~_in_rows(cf_codes, fr_codes)])
+    valid = _creator_ok(ctx.creator[np.maximum(seq, 0)], valid, cap)[:, n_fresh_slots:]
+    cf_sel, cf_sel_scores = _compact(_take_first(valid, n - n_fresh), n, (cf_codes, NO_ITEM), (cf_scores, -np.inf))
+    n_cf = (cf_sel != NO_ITEM).sum(axis=1)
+    tr_sel = np.full((b, n), NO_ITEM, np.int64)
+    tr_sel_scores = np.full((b, n), -np.inf)
+    short = np.flatnonzero(n_fresh + n_cf < n)
+    if len(short) and len(ctx.trending_codes):
+        before = np.hstack([fr_codes[short], cf_sel[short]])
+        trend = np.broadcast_to(ctx.trending_codes, (len(short), len(ctx.trending_codes)))
+        seq = np.hstack([before, trend])
+        valid = np.hstack([before != NO_ITEM, ~listed_excluded[short][:, trending_slots] & ~_in_rows(trend, before)])
+        ok = _creator_ok(ctx.creator[np.maximum(seq, 0)], valid, cap)[:, before.shape[1]:]
+        tr_sel[short], tr_sel_scores[short] = _compact(_take_first(ok, n - n_fresh[short] - n_cf[short]), n,
+                                                       (ctx.trending_codes, NO_ITEM), (ctx.trending_scores, -np.inf))
+    codes = np.hstack([fr_codes, cf_sel, tr_sel])
+    own = np.hstack([fr_scores, cf_sel_scores, tr_sel_scores])
+    segment = np.repeat(np.array([1, 0, 2]), [n_fresh_slots, n, n])
+    present = codes != NO_ITEM
+    return _merge(ctx, user_ids, codes, own, present & (segment == 0), present & (segment == 1),
+                  present & (segment == 2), n_fresh_slots)
 
 
-def _merge(ctx, user_ids, codes, own, take_cf, take_fresh, take_tr, n_fresh_slots) -> pd.DataFrame:
+def _merge(ctx, user_ids: pa.Array, codes, own, take_cf, take_fresh, take_tr, n_fresh_slots) -> pa.RecordBatch:
     """Order each feed, vectorised: fresh items at ranks step, 2·step, … among the model's items,
     leftover fresh after them, trending last; scores made non-increasing by a running minimum.
     """
@@ -207,21 +267,51 @@ def _merge(ctx, user_ids, codes, own, take_cf, take_fresh, take_tr, n_fresh_slot
     scores = np.take_along_axis(own, order, axis=1).astype(np.float64)
     scores = np.where(sel, scores, -np.inf)
     scores = np.minimum.accumulate(scores, axis=1)
-    source = np.where(np.take_along_axis(take_cf, order, axis=1), SOURCE_CF,
-                      np.where(np.take_along_axis(take_fresh, order, axis=1), SOURCE_FRESH, SOURCE_TRENDING))
+    source = np.where(np.take_along_axis(take_cf, order, axis=1), 0,
+                      np.where(np.take_along_axis(take_fresh, order, axis=1), 1, 2)).astype(np.int8)
     rank = np.broadcast_to(np.arange(1, width + 1, dtype=np.int32), sel.shape)
     rows = np.broadcast_to(np.arange(len(user_ids))[:, None], sel.shape)
-    return pd.DataFrame({"user_id": np.asarray(user_ids, dtype=object)[rows[sel]], "rank": rank[sel],
-                         "item_id": ctx.item_ids[sel_codes[sel]], "score": scores[sel],
-                         "source": source[sel]})
+    return pa.RecordBatch.from_arrays(
+        [user_ids.take(pa.array(rows[sel])), pa.array(rank[sel]), ctx.item_id_array.take(pa.array(sel_codes[sel])),
+         pa.array(scores[sel]), SOURCES.take(pa.array(source[sel]))],
+        names=["user_id", "rank", "item_id", "score", "source"])
+
+
+def user_blocks(users, interactions, exclusions, item_codes, user_index, n_model_items: int):
+    """One row per active user, the input of `score_users`, built with a single shuffle.
+
+    users: user_id (the users to score); interactions: user_id, item_id, confidence;
+    exclusions: user_id, item_id; item_codes: item_id, code (codes below n_model_items are the
+    model's items); user_index: user_id, user_idx (the model's users, small: broadcast).
+    """
+    from pyspark.sql import functions as F
+
+    none = F.lit(None)
+    rows = (users.select("user_id", F.lit(0).alias("kind"), none.cast("int").alias("code"), none.cast("float").alias("confidence"))
+            .unionByName(interactions.join(F.broadcast(item_codes.where(F.col("code") < n_model_items)), "item_id")
+                         .select("user_id", F.lit(1).alias("kind"), F.col("code").cast("int").alias("code"),
+                                 F.col("confidence").cast("float").alias("confidence")))
+            .unionByName(exclusions.join(F.broadcast(item_codes), "item_id")
+                         .select("user_id", F.lit(2).alias("kind"), F.col("code").cast("int").alias("code"),
+                                 none.cast("float").alias("confidence"))))
+    kind = F.col("kind")
+    grouped = (rows.groupBy("user_id")
+               .agg(F.max(kind == 0).alias("active"),
+                    F.collect_list(F.when(kind == 1, F.struct("code", "confidence"))).alias("h"),
+                    F.collect_list(F.when(kind == 2, F.col("code"))).alias("excl"))
+               .where("active"))
+    return (grouped.join(F.broadcast(user_index), "user_id", "left")
+            .select(F.col("user_id").cast("string").alias("user_id"), F.coalesce("user_idx", F.lit(-1)).cast("long").alias("user_idx"),
+                    F.col("h.code").alias("hist_idx"), F.col("h.confidence").alias("hist_conf"), "excl"))
 
 
 def score_users(users_df, ctx_broadcast):
-    """Spark: mapInPandas over blocks of users with the broadcast FeedContext."""
+    """Spark: mapInArrow over blocks of users with the broadcast FeedContext."""
 
     def run(batches):
         ctx = ctx_broadcast.value
         for batch in batches:
-            yield compose_feeds(ctx, batch)
+            if batch.num_rows:
+                yield compose_feeds(ctx, batch)
 
-    return users_df.mapInPandas(run, FEED_SCHEMA)
+    return users_df.mapInArrow(run, FEED_SCHEMA)

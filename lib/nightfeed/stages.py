@@ -283,22 +283,14 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict
     catalog = tables.require_slice(spark, lake.table("gold/item_features"), region, ds, "build_features").select(
         "item_id", "creator_id", "moderation_status", "is_fresh", "n_users", "trending_score").toPandas()
     ctx = scoring.build_context(model, model_items, catalog, cfg["feed"])
-    code_of = pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)})
-    codes = spark.createDataFrame(code_of)
-    users = tables.require_slice(spark, lake.table("gold/user_features"), region, ds, "build_features").select("user_id")
+    codes = spark.createDataFrame(pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)}))
     user_index = spark.createDataFrame(pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))}))
-    inter = (tables.read_slice(spark, lake.table("silver/interactions"), region, ds)
-             .join(codes.where(F.col("code") < ctx.n_model_items), "item_id")
-             .groupBy("user_id").agg(F.sort_array(F.collect_list(F.struct("code", "confidence"))).alias("h")))
-    excl = (tables.read_slice(spark, lake.table("silver/exclusions"), region, ds).join(codes, "item_id")
-            .groupBy("user_id").agg(F.sort_array(F.collect_list("code")).alias("excl")))
+    batch = scoring.user_blocks(
+        tables.require_slice(spark, lake.table("gold/user_features"), region, ds, "build_features").select("user_id"),
+        tables.read_slice(spark, lake.table("silver/interactions"), region, ds),
+        tables.read_slice(spark, lake.table("silver/exclusions"), region, ds),
+        codes, user_index, ctx.n_model_items)
     block = int(cfg["feed"]["score_block_users"])
-    batch = (users.join(user_index, "user_id", "left").join(inter, "user_id", "left").join(excl, "user_id", "left")
-             .select("user_id", F.coalesce("user_idx", F.lit(-1)).cast("long").alias("user_idx"),
-                     F.coalesce(F.col("h.code"), F.array().cast("array<long>")).cast("array<long>").alias("hist_idx"),
-                     F.coalesce(F.col("h.confidence"), F.array().cast("array<double>")).cast("array<double>").alias("hist_conf"),
-                     F.coalesce("excl", F.array().cast("array<long>")).cast("array<long>").alias("excl"))
-             .repartition(max(1, spark.sparkContext.defaultParallelism), "user_id").sortWithinPartitions("user_id"))
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(block))
     bc = spark.sparkContext.broadcast(ctx)
     feeds = (scoring.score_users(batch, bc)

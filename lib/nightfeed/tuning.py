@@ -127,8 +127,8 @@ class AutoModel(Recommender):
     def validation_metrics(self) -> dict:
         return self.chosen["metrics"]
 
-    def score_block(self, userids, user_items):
-        return self.inner.score_block(userids, user_items)
+    def score_block(self, userids, user_items, items=None):
+        return self.inner.score_block(userids, user_items, items)
 
     def recommend(self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None):
         return self.inner.recommend(userids, user_items, N, filter_already_liked_items, filter_items, exclude)

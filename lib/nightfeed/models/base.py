@@ -14,8 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 NO_ITEM = -1
-BLOCK_USERS = 2048
-TOPK_CHUNK_USERS = 256  # users per top-k call, grouped by how many items each excludes
+BLOCK_USERS = 1024  # users scored at once: memory per block is BLOCK_USERS × items × 4 bytes
 
 
 def as_csr(matrix) -> sp.csr_matrix:
@@ -42,82 +41,95 @@ def exclusion_matrix(user_items: sp.csr_matrix | None, exclude: sp.csr_matrix | 
     return as_csr(total)
 
 
-def mask_scores(scores: np.ndarray, exclude: sp.csr_matrix | None, filter_items: np.ndarray | None) -> np.ndarray:
-    """Set excluded (per row) and filtered (all rows) items to -inf, in place."""
-    if filter_items is not None and len(filter_items):
-        scores[:, filter_items] = -np.inf
-    if exclude is not None and exclude.nnz:
-        rows = np.repeat(np.arange(exclude.shape[0]), np.diff(exclude.indptr))
-        scores[rows, exclude.indices] = -np.inf
+def mask_excluded(scores: np.ndarray, exclude: sp.csr_matrix | None, column_of: np.ndarray | None = None) -> np.ndarray:
+    """Set each row's excluded items to -inf, in place.
+
+    `column_of` maps item ids to score columns; ids mapped outside [0, columns) are not in this block.
+    """
+    if exclude is None or not exclude.nnz:
+        return scores
+    rows = np.repeat(np.arange(exclude.shape[0], dtype=np.int64), np.diff(exclude.indptr))
+    cols = exclude.indices.astype(np.int64)
+    if column_of is not None:
+        cols = column_of[cols]
+        inside = (cols >= 0) & (cols < scores.shape[1])
+        rows, cols = rows[inside], cols[inside]
+    scores.reshape(-1)[rows * scores.shape[1] + cols] = -np.inf
     return scores
 
 
-def select_topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k per row (by score, ties by lower id), without sorting whole rows.
+def select_topk(scores: np.ndarray, k: int, ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k ids per row (by score, ties by lower id), -inf never selected.
 
-    A threshold from a strided sample of each row keeps a few hundred candidates per row;
-    rows where it keeps fewer than k finite scores fall back to an exact partition.
+    ids: the id of each column (1-d), or of each cell (2-d), non-negative and below 2**31;
+    None: the column index.
+
+    Sorting whole rows is what makes naive top-N slow. Here one pass keeps the entries at or
+    above a per-row threshold, then only those few are sorted. The threshold comes from a strided
+    sample (a few hundred candidates per row); rows where the sample is misleading get the exact
+    k-th value instead. Short rows are padded with NO_ITEM / -inf.
     """
     b, n = scores.shape
     k = min(k, n)
     if b == 0 or k == 0:
-        return np.empty((b, k), np.int64), np.empty((b, k), np.float32)
+        return np.full((b, k), NO_ITEM, np.int64), np.full((b, k), -np.inf, np.float32)
+    lowest = np.finfo(scores.dtype).min
     stride = n // (8 * k)
     if stride >= 2:
         sample = scores[:, ::stride]
-        rank_in_sample = min(sample.shape[1] - 1, 2 * k // stride + 1)
-        thr = -np.partition(-sample, rank_in_sample, axis=1)[:, rank_in_sample]
-        mask = scores >= thr[:, None]
-        mask &= np.isfinite(scores)
-        counts = mask.sum(axis=1)
-        ok = counts >= k
+        nth = max(0, sample.shape[1] - 2 - 2 * k // stride)  # about 2k of the row's scores lie above it
+        threshold = np.maximum(np.partition(sample, nth, axis=1)[:, nth], lowest)
+        flat = np.flatnonzero(scores >= threshold[:, None])  # row-major: rows, then columns, ascending
+        counts = np.bincount(flat // n, minlength=b)
+        good = (counts >= k) & (counts <= 8 * k)
     else:
-        ok = np.zeros(b, dtype=bool)
-    ids = np.empty((b, k), np.int64)
-    vals = np.empty((b, k), np.float32)
-    if ok.any():
-        rows_ok = np.flatnonzero(ok)
-        r, c = np.nonzero(mask[rows_ok])
-        width = int(counts[rows_ok].max())
-        starts = np.r_[0, np.cumsum(counts[rows_ok])[:-1]]
-        pos = np.arange(len(r)) - starts[r]
-        cand = np.full((len(rows_ok), width), n, dtype=np.int64)
-        cand[r, pos] = c
-        cand_scores = np.full((len(rows_ok), width), -np.inf, dtype=np.float32)
-        cand_scores[r, pos] = scores[rows_ok[r], c]
-        order = np.lexsort((cand, -cand_scores), axis=1)[:, :k]
-        ids[rows_ok] = np.take_along_axis(cand, order, axis=1)
-        vals[rows_ok] = np.take_along_axis(cand_scores, order, axis=1)
-    rest = np.flatnonzero(~ok)
-    if len(rest):
-        sub = scores[rest]
-        part = np.argpartition(-sub, k - 1, axis=1)[:, :k]
-        part_scores = np.take_along_axis(sub, part, axis=1)
-        order = np.lexsort((part, -part_scores), axis=1)
-        ids[rest] = np.take_along_axis(part, order, axis=1)
-        vals[rest] = np.take_along_axis(part_scores, order, axis=1)
-    return ids, vals
+        flat, good = np.empty(0, np.int64), np.zeros(b, bool)
+    if not good.all():
+        flat = np.sort(np.concatenate([flat[good[flat // n]], _exact_candidates(scores, np.flatnonzero(~good), k, lowest)]))
+    rows = flat // n
+    counts = np.bincount(rows, minlength=b)
+    width = max(int(counts.max()), k)
+    position = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)
+    if ids is None:
+        cand_ids = flat - rows * n
+    elif ids.ndim == 1:
+        cand_ids = ids[flat - rows * n]
+    else:
+        cand_ids = ids.reshape(-1)[flat]
+    # One int64 key per candidate orders by score descending, then id ascending, so an
+    # unstable partition + sort of only k keys per row gives the exact, deterministic top-k.
+    keys = np.full((b, width), np.iinfo(np.int64).max, np.int64)
+    keys[rows, position] = (-_ordered_bits(scores.reshape(-1)[flat]) << 32) | cand_ids
+    if width > k:
+        keys = np.partition(keys, k - 1, axis=1)[:, :k]
+    keys.sort(axis=1)
+    missing = keys == np.iinfo(np.int64).max
+    return (np.where(missing, NO_ITEM, keys & 0xFFFFFFFF),
+            np.where(missing, -np.inf, _float_of_bits(-(keys >> 32))).astype(np.float32))
 
 
-def topk_dense(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None,
-               filter_items: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k of each row of a dense score block, after masking excluded and filtered items."""
-    scores = mask_scores(np.array(scores, dtype=np.float32, copy=True), exclude, filter_items)
-    ids, vals = select_topk(scores, k)
-    return _pad(ids, vals, k)
+def _ordered_bits(values: np.ndarray) -> np.ndarray:
+    """float32 -> int64 with the same order (IEEE bits, negatives flipped; -0.0 counts as 0.0)."""
+    bits = (np.asarray(values, dtype=np.float32) + np.float32(0.0)).view(np.int32).astype(np.int64)
+    return np.where(bits >= 0, bits, bits ^ 0x7FFFFFFF)
 
 
-def _pad(ids: np.ndarray, vals: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    ids = ids.astype(np.int64)
-    vals = vals.astype(np.float32)
-    invalid = ~np.isfinite(vals) | (vals <= -1e30)
-    ids[invalid] = NO_ITEM
-    vals[invalid] = -np.inf
-    if ids.shape[1] < k:
-        pad = k - ids.shape[1]
-        ids = np.hstack([ids, np.full((ids.shape[0], pad), NO_ITEM)])
-        vals = np.hstack([vals, np.full((vals.shape[0], pad), -np.inf, dtype=np.float32)])
-    return ids, vals
+def _float_of_bits(ordered: np.ndarray) -> np.ndarray:
+    """Inverse of _ordered_bits."""
+    bits = np.where(ordered >= 0, ordered, ordered ^ 0x7FFFFFFF).astype(np.int32)
+    return bits.view(np.float32)
+
+
+def _exact_candidates(scores: np.ndarray, rows: np.ndarray, k: int, lowest: float) -> np.ndarray:
+    """Flat positions of the finite entries of `rows` at or above each row's k-th score (all ties kept:
+    which of them win depends on their ids)."""
+    if not len(rows):
+        return np.empty(0, np.int64)
+    n = scores.shape[1]
+    sub = scores[rows]
+    kth = np.maximum(-np.partition(-sub, k - 1, axis=1)[:, k - 1], lowest)
+    r, c = np.nonzero(sub >= kth[:, None])
+    return rows[r] * n + c
 
 
 class Recommender(ABC):
@@ -138,25 +150,39 @@ class Recommender(ABC):
         ...
 
     @abstractmethod
-    def score_block(self, userids: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
-        """Dense scores (len(userids), n_items) for a block of users."""
+    def score_block(self, userids: np.ndarray, user_items: sp.csr_matrix, items: np.ndarray | None = None) -> np.ndarray:
+        """Scores (len(userids), len(items)) for a block of users; items None means all.
+
+        Return a new array or a read-only view: writable results are masked in place.
+        """
 
     def recommend(self, userids, user_items: sp.csr_matrix, N: int = 10, filter_already_liked_items: bool = True,
                   filter_items: np.ndarray | None = None, exclude: sp.csr_matrix | None = None):
-        """Top-N per user, in blocks so memory stays bounded by BLOCK_USERS × n_items."""
+        """Top-N per user, in blocks so memory stays bounded by BLOCK_USERS × n_items.
+
+        Filtered items are left out of the product itself (fewer columns to score); each user's
+        exclusions are masked in the block, so the result is the exact top-N of what is allowed.
+        """
         userids = np.asarray(userids, dtype=np.int64)
         user_items = as_csr(user_items)
         excl = exclusion_matrix(user_items, exclude, filter_already_liked_items)
-        ids, vals = [], []
+        items, column_of = None, None
+        if filter_items is not None and len(filter_items):
+            keep = np.ones(self.n_items, bool)
+            keep[np.asarray(filter_items, np.int64)] = False
+            items = np.flatnonzero(keep)
+            column_of = np.full(self.n_items, -1, np.int64)
+            column_of[items] = np.arange(len(items))
+        ids = np.full((len(userids), N), NO_ITEM, np.int64)
+        vals = np.full((len(userids), N), -np.inf, np.float32)
         for start in range(0, len(userids), BLOCK_USERS):
             sl = slice(start, start + BLOCK_USERS)
-            block = self.score_block(userids[sl], user_items[sl])
-            i, v = topk_dense(block, N, None if excl is None else excl[sl], filter_items)
-            ids.append(i)
-            vals.append(v)
-        if not ids:
-            return np.empty((0, N), np.int64), np.empty((0, N), np.float32)
-        return np.vstack(ids), np.vstack(vals)
+            block = np.require(self.score_block(userids[sl], user_items[sl], items), np.float32, ["C", "W"])
+            mask_excluded(block, None if excl is None else excl[sl], column_of)
+            top_ids, top_vals = select_topk(block, N, items)
+            ids[sl, : top_ids.shape[1]] = top_ids
+            vals[sl, : top_vals.shape[1]] = top_vals
+        return ids, vals
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The fitted state to persist."""
@@ -190,51 +216,59 @@ class Recommender(ABC):
 
 
 class FactorModel(Recommender):
-    """score = user_factors · item_factors; top-k by implicit's blocked C++ kernel."""
+    """score = user_factors · item_factors, top-N without scoring every item.
+
+    Items are scored in order of decreasing factor norm, in chunks that double in size. Once a
+    user has N candidates whose N-th score t exceeds |u|·|v| for every item v not yet scored, no
+    such item can enter (Cauchy–Schwarz), so that user is done: the result is exact. With
+    regularised implicit factors most users are done after a small share of the catalog.
+    """
 
     user_factors: np.ndarray
     item_factors: np.ndarray
 
-    def score_block(self, userids, user_items):
-        return self.user_factors[userids] @ self.item_factors.T
+    def score_block(self, userids, user_items, items=None):
+        factors = self.item_factors if items is None else self.item_factors[items]
+        return self.user_factors[userids] @ factors.T
 
     def recommend(self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None):
-        """implicit's blocked C++ product + top-k, with per-user exclusions applied afterwards.
-
-        implicit's own per-user filter slices the CSR row by row in Python (half the time here),
-        so each sub-block of users with similar exclusion counts asks for k + that many items,
-        and the excluded ones are dropped: still the exact top-k of what is allowed.
-        """
-        from implicit.cpu.topk import topk
-
         userids = np.asarray(userids, dtype=np.int64)
         excl = exclusion_matrix(as_csr(user_items), exclude, filter_already_liked_items)
-        n_items = self.item_factors.shape[0]
-        k = min(N, n_items)
-        items = np.ascontiguousarray(self.item_factors, dtype=np.float32)
-        item_filter = None if filter_items is None or not len(filter_items) else np.asarray(filter_items, dtype=np.int32)
-        counts = np.zeros(len(userids), np.int64) if excl is None else np.diff(excl.indptr)
-        order = np.argsort(counts, kind="stable")
-        out_ids = np.full((len(userids), N), NO_ITEM, dtype=np.int64)
-        out_vals = np.full((len(userids), N), -np.inf, dtype=np.float32)
-        for chunk in np.array_split(order, max(1, -(-len(order) // TOPK_CHUNK_USERS))):
-            if not len(chunk):
-                continue
-            kk = int(min(n_items, k + counts[chunk].max()))
-            ids, vals = topk(items, np.ascontiguousarray(self.user_factors[userids[chunk]], dtype=np.float32), kk,
-                             filter_items=item_filter)
-            ids, vals = _pad(ids, vals, kk)
-            if excl is not None and kk > k:
-                sub = excl[chunk]
-                rows = np.repeat(np.arange(len(chunk)), kk)
-                hit = np.asarray(sub[rows, np.maximum(ids, 0).ravel()]).reshape(ids.shape) > 0
-                drop = hit | (ids == NO_ITEM)
-                keep = np.argsort(drop, axis=1, kind="stable")[:, :k]
-                ids = np.where(np.take_along_axis(drop, keep, axis=1), NO_ITEM, np.take_along_axis(ids, keep, axis=1))
-                vals = np.where(ids == NO_ITEM, -np.inf, np.take_along_axis(vals, keep, axis=1))
-            out_ids[chunk, : ids.shape[1]] = ids[:, :N]
-            out_vals[chunk, : vals.shape[1]] = vals[:, :N]
-        return out_ids, out_vals
+        allowed = np.arange(self.n_items)
+        if filter_items is not None and len(filter_items):
+            allowed = np.setdiff1d(allowed, np.asarray(filter_items, np.int64))
+        norms = np.linalg.norm(self.item_factors[allowed].astype(np.float64), axis=1)
+        order = np.lexsort((allowed, -norms))
+        items, item_norms = allowed[order], norms[order]
+        factors = np.ascontiguousarray(self.item_factors[items], dtype=np.float32)
+        column_of = np.full(self.n_items, -1, np.int64)
+        column_of[items] = np.arange(len(items))
+        ids = np.full((len(userids), N), NO_ITEM, np.int64)
+        vals = np.full((len(userids), N), -np.inf, np.float32)
+        first = min(len(items), max(16 * N, len(items) // 5))
+        for start in range(0, len(userids), BLOCK_USERS):
+            sl = slice(start, start + BLOCK_USERS)
+            users = np.ascontiguousarray(self.user_factors[userids[sl]], dtype=np.float32)
+            # float32 dot products may exceed the exact bound by rounding: keep a margin.
+            user_norms = np.linalg.norm(users.astype(np.float64), axis=1) * (1 + 1e-4) + 1e-30
+            block_excl = None if excl is None else excl[sl]
+            rows = np.arange(len(users))
+            lo, hi = 0, first
+            while len(rows) and lo < hi:
+                scores = users[rows] @ factors[lo:hi].T
+                if block_excl is not None:
+                    mask_excluded(scores, block_excl[rows], column_of - lo)
+                chunk_ids, chunk_vals = select_topk(scores, N, items[lo:hi])
+                merged_ids, merged_vals = select_topk(np.hstack([vals[sl][rows], chunk_vals]), N,
+                                                      np.hstack([ids[sl][rows], chunk_ids]))
+                ids[start + rows, : merged_ids.shape[1]] = merged_ids
+                vals[start + rows, : merged_vals.shape[1]] = merged_vals
+                if hi == len(items):
+                    break
+                kth = vals[start + rows, N - 1]
+                rows = rows[user_norms[rows] * item_norms[hi] >= kth]
+                lo, hi = hi, min(len(items), 2 * hi)
+        return ids, vals
 
     def arrays(self):
         return {"user_factors": self.user_factors, "item_factors": self.item_factors}

@@ -38,10 +38,10 @@ class BlendModel(Recommender):
             member.fit(user_items)
         return self
 
-    def score_block(self, userids, user_items):
-        total = np.zeros((len(userids), self.n_items), dtype=np.float32)
+    def score_block(self, userids, user_items, items=None):
+        total = np.zeros((len(userids), self.n_items if items is None else len(items)), dtype=np.float32)
         for weight, member in zip(self.params["weights"], self.members):
-            total += float(weight) * standardise(member.score_block(userids, user_items))
+            total += float(weight) * standardise(member.score_block(userids, user_items, items))
         return total
 
     def save(self, path):

@@ -32,12 +32,13 @@ class EASEModel(Recommender):
         self.item_weights = b.astype(np.float32)
         return self
 
-    def score_block(self, userids, user_items):
+    def score_block(self, userids, user_items, items=None):
         x = as_csr(user_items)
         if self.params["binary"]:
             x = x.copy()
             x.data[:] = 1.0
-        return np.asarray(x @ self.item_weights)
+        weights = self.item_weights if items is None else self.item_weights[:, items]
+        return np.asarray(x @ weights)
 
     def arrays(self):
         return {"item_weights": self.item_weights}

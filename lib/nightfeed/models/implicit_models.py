@@ -14,7 +14,7 @@ class ALSModel(FactorModel):
 
     name = "als"
     defaults = {"factors": 32, "regularization": 1.0, "alpha": 1.0, "iterations": 15, "seed": 42,
-                "bm25": False, "bm25_k1": 100.0, "bm25_b": 0.8}
+                "bm25": False, "bm25_k1": 100.0, "bm25_b": 0.8, "cg_steps": 1}
 
     def fit(self, user_items):
         from implicit.als import AlternatingLeastSquares
@@ -32,6 +32,7 @@ class ALSModel(FactorModel):
             model = AlternatingLeastSquares(factors=int(p["factors"]), regularization=float(p["regularization"]),
                                             alpha=float(p["alpha"]), iterations=int(p["iterations"]),
                                             random_state=int(p["seed"]), use_gpu=False)
+            model.cg_steps = int(p["cg_steps"])  # conjugate-gradient steps per solve: implicit's knob, not an argument
             model.fit(weights, show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)

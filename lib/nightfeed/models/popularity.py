@@ -18,8 +18,9 @@ class PopularityModel(Recommender):
         self.item_popularity = np.asarray((user_items > 0).sum(axis=0), dtype=np.float32).ravel()
         return self
 
-    def score_block(self, userids, user_items):
-        return np.broadcast_to(self.item_popularity, (len(userids), self.n_items))
+    def score_block(self, userids, user_items, items=None):
+        scores = self.item_popularity if items is None else self.item_popularity[items]
+        return np.broadcast_to(scores, (len(userids), len(scores)))
 
     def arrays(self):
         return {"item_popularity": self.item_popularity}
