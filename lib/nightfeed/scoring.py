@@ -203,6 +203,15 @@ def _in_rows(codes: np.ndarray, taken: np.ndarray) -> np.ndarray:
     return (codes[:, :, None] == taken[:, None, :]).any(axis=2) & (codes != NO_ITEM)
 
 
+def _allowed_after(ctx: FeedContext, taken: np.ndarray, candidates: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """valid candidates that are not already taken and whose creator still has room, counting
+    the taken items and the earlier candidates."""
+    valid = valid & ~_in_rows(candidates, taken)
+    seq = np.hstack([taken, candidates])
+    ok = _creator_ok(ctx.creator[np.maximum(seq, 0)], np.hstack([taken != NO_ITEM, valid]), ctx.max_per_creator)
+    return ok[:, taken.shape[1]:]
+
+
 def _apply_rules(ctx: FeedContext, user_ids: pa.Array, warm, cf_codes, cf_scores, listed_excluded) -> pa.RecordBatch:
     """Fresh slots first, then the model's candidates, then trending for the feeds still short.
 
@@ -219,9 +228,7 @@ def _apply_rules(ctx: FeedContext, user_ids: pa.Array, warm, cf_codes, cf_scores
     n_fresh = (fr_codes != NO_ITEM).sum(axis=1)
     # Model candidates come out of `recommend` without excluded, seen or ineligible items; a fresh
     # item the model also ranks is served (and labelled) as fresh.
-    seq = np.hstack([fr_codes, cf_codes])
-    valid = np.hstack([fr_codes != NO_ITEM, (cf_codes != NO_ITEM) & ~_in_rows(cf_codes, fr_codes)])
-    valid = _creator_ok(ctx.creator[np.maximum(seq, 0)], valid, cap)[:, n_fresh_slots:]
+    valid = _allowed_after(ctx, fr_codes, cf_codes, cf_codes != NO_ITEM)
     cf_sel, cf_sel_scores = _compact(_take_first(valid, n - n_fresh), n, (cf_codes, NO_ITEM), (cf_scores, -np.inf))
     n_cf = (cf_sel != NO_ITEM).sum(axis=1)
     tr_sel = np.full((b, n), NO_ITEM, np.int64)
@@ -230,9 +237,7 @@ def _apply_rules(ctx: FeedContext, user_ids: pa.Array, warm, cf_codes, cf_scores
     if len(short) and len(ctx.trending_codes):
         before = np.hstack([fr_codes[short], cf_sel[short]])
         trend = np.broadcast_to(ctx.trending_codes, (len(short), len(ctx.trending_codes)))
-        seq = np.hstack([before, trend])
-        valid = np.hstack([before != NO_ITEM, ~listed_excluded[short][:, trending_slots] & ~_in_rows(trend, before)])
-        ok = _creator_ok(ctx.creator[np.maximum(seq, 0)], valid, cap)[:, before.shape[1]:]
+        ok = _allowed_after(ctx, before, trend, ~listed_excluded[short][:, trending_slots])
         tr_sel[short], tr_sel_scores[short] = _compact(_take_first(ok, n - n_fresh[short] - n_cf[short]), n,
                                                        (ctx.trending_codes, NO_ITEM), (ctx.trending_scores, -np.inf))
     codes = np.hstack([fr_codes, cf_sel, tr_sel])

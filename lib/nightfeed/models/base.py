@@ -168,9 +168,7 @@ class Recommender(ABC):
         excl = exclusion_matrix(user_items, exclude, filter_already_liked_items)
         items, column_of = None, None
         if filter_items is not None and len(filter_items):
-            keep = np.ones(self.n_items, bool)
-            keep[np.asarray(filter_items, np.int64)] = False
-            items = np.flatnonzero(keep)
+            items = self._allowed(filter_items)
             column_of = np.full(self.n_items, -1, np.int64)
             column_of[items] = np.arange(len(items))
         ids = np.full((len(userids), N), NO_ITEM, np.int64)
@@ -183,6 +181,13 @@ class Recommender(ABC):
             ids[sl, : top_ids.shape[1]] = top_ids
             vals[sl, : top_vals.shape[1]] = top_vals
         return ids, vals
+
+    def _allowed(self, filter_items) -> np.ndarray:
+        """Item ids not in filter_items, ascending."""
+        keep = np.ones(self.n_items, bool)
+        if filter_items is not None:
+            keep[np.asarray(filter_items, np.int64)] = False
+        return np.flatnonzero(keep)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The fitted state to persist."""
@@ -234,9 +239,7 @@ class FactorModel(Recommender):
     def recommend(self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None):
         userids = np.asarray(userids, dtype=np.int64)
         excl = exclusion_matrix(as_csr(user_items), exclude, filter_already_liked_items)
-        allowed = np.arange(self.n_items)
-        if filter_items is not None and len(filter_items):
-            allowed = np.setdiff1d(allowed, np.asarray(filter_items, np.int64))
+        allowed = self._allowed(filter_items)
         norms = np.linalg.norm(self.item_factors[allowed].astype(np.float64), axis=1)
         order = np.lexsort((allowed, -norms))
         items, item_norms = allowed[order], norms[order]
