@@ -386,13 +386,15 @@ def scoring_suite(scale: dict, rank: int = 64, iterations: int = 10, n: int = 50
                "nightfeed_with_fresh_slots_ndcg@10": round(_ndcg_of_feeds(nf_pdf, data["test"]), 4)}
     result = {"scale": {**scale, "train_nnz": int(mat.nnz), "rank": rank, "iterations": iterations, "n": n,
                         "eligible_items": int(len(eligible_items)), "cores": os.cpu_count()},
-              "stages": stages, "rows": {"nightfeed": len(nf_pdf)}}
+              "stages": stages, "rows": {"nightfeed": len(nf_pdf)},
+              "mean_feed_length": {"nightfeed": round(len(nf_pdf) / max(nf_pdf["user"].nunique(), 1), 2)}}
     if mllib_model is not None:
         ml_feeds = _mllib_feeds(mllib_model, tables, feed_cfg)
         with stage(stages, "mllib_score"):
             _materialise(ml_feeds)
         ml_pdf = ml_feeds.toPandas()  # computed again, untimed
         result["rows"]["mllib"] = len(ml_pdf)
+        result["mean_feed_length"]["mllib"] = round(len(ml_pdf) / max(ml_pdf["user"].nunique(), 1), 2)
         quality["mllib_ndcg@10"] = round(_ndcg_of_feeds(ml_pdf, data["test"]), 4)
     nf_total = stages["nightfeed_prepare_user_blocks"]["wall_s"] + stages["nightfeed_score"]["wall_s"]
     ratios = {"score_vs_blas_limit": round(stages["nightfeed_score"]["wall_s"] / max(limit_s, 1e-9), 2)}

@@ -316,11 +316,12 @@ def fingerprint(df: DataFrame) -> str:
     return f"{row['n']}:{row['h']}"
 
 
-def _validate(spark, lake: Lake, region: str, ds: str, suite: str, frames: dict, params: dict, fp: str | None = None) -> dict:
+def _validate(spark, lake: Lake, region: str, ds: str, suite: str, frames: dict, params: dict, fp: str | None = None,
+              extra: dict | None = None) -> dict:
     """Run a suite, save its results (always, before failing), raise if a `fail` check failed."""
     project = lake.reports("quality", region, ds) / "gx"
     result = quality.run_suite(suite, frames, params, project, run_name=f"{region}-{ds}-{suite}")
-    result.update({"region": region, "ds": ds, "fingerprint": fp})
+    result.update({"region": region, "ds": ds, "fingerprint": fp, **(extra or {})})
     out = _checks_dir(lake, region, ds)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".{suite}.json.tmp"
@@ -371,11 +372,21 @@ def validate_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: d
     users = tables.require_slice(spark, lake.table("gold/user_features"), region, ds, "build_features")
     catalog = tables.read_slice(spark, lake.table("gold/item_features"), region, ds)
     excl = tables.read_slice(spark, lake.table("silver/exclusions"), region, ds)
-    q = cfg["quality"]
-    params = {"min_feed_coverage": float(q["min_feed_coverage"]), "eligible_moderation": list(cfg["feed"]["eligible_moderation"]),
+    inter = tables.read_slice(spark, lake.table("silver/interactions"), region, ds)
+    q, feed = cfg["quality"], cfg["feed"]
+    params = {"min_feed_coverage": float(q["min_feed_coverage"]), "eligible_moderation": list(feed["eligible_moderation"]),
+              "min_full_feed_share": float(q.get("min_full_feed_share", 1.0)),
               "trending_min": float(q["trending_share_band"][0]), "trending_max": float(q["trending_share_band"][1])}
-    return _validate(spark, lake, region, ds, "feeds", quality.feed_frames(cand, users, catalog, excl), params,
-                     fp=fingerprint(cand.drop("region", "ds")))
+    frames = quality.feed_frames(cand, users, catalog, excl, inter, int(feed["n"]), int(feed["max_per_creator"]),
+                                 list(feed["eligible_moderation"]))
+    frames["feed_users"] = frames["feed_users"].persist()
+    exhausted = frames["feed_users"].where("catalog_exhausted").count()
+    try:
+        out = _validate(spark, lake, region, ds, "feeds", frames, params, fp=fingerprint(cand.drop("region", "ds")),
+                        extra={"users_catalog_exhausted": exhausted})
+    finally:
+        frames["feed_users"].unpersist()
+    return {**out, "users_catalog_exhausted": exhausted}
 
 
 def quality_report(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: dict) -> dict:
