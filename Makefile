@@ -10,7 +10,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: install install-airflow demo test bench clean cluster-up cluster-down dist
+.PHONY: install install-airflow demo test test-fast lint bench clean cluster-up cluster-down dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,18 @@ install-airflow: $(VENV)/.installed-airflow
 demo: install
 	$(BIN)/nightfeed run --all-regions --ds $(DS) --generate --summary
 
-## test: the whole suite (unit, end-to-end jobs, Airflow DAGs)
-test: install-airflow
+## lint: ruff lint and format check (configured in pyproject.toml)
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## test: lint, then the whole suite (unit, end-to-end jobs, Airflow DAGs, cluster)
+test: install-airflow lint
 	$(BIN)/python -m pytest -q -p no:warnings --durations=25
+
+## test-fast: lint, then the unit tests only (no end-to-end, DAG or cluster tests)
+test-fast: install lint
+	$(BIN)/python -m pytest -q -p no:warnings -m "not e2e and not airflow and not cluster" --durations=10
 
 ## bench: benchmarks, JSON written under bench/results/
 bench: install

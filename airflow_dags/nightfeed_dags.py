@@ -10,10 +10,13 @@ Environment (read by the DAG processor, all optional):
 - NIGHTFEED_SPARK_CONN (spark_default), NIGHTFEED_SPARK_POOL (spark), NIGHTFEED_SPARK_SUBMIT
   (spark-submit on PATH), NIGHTFEED_PY_FILES / NIGHTFEED_ARCHIVES (for clusters, see README)
 """
+
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pendulum
@@ -22,8 +25,23 @@ from airflow.sdk import DAG, Param, get_current_context, task, task_group
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 HOME = Path(os.environ.get("NIGHTFEED_HOME", Path(__file__).resolve().parents[1]))
-STAGES = ("ingest_events", "validate_events", "build_features", "validate_features", "train_model",
-          "evaluate_model", "score_feeds", "validate_feeds", "publish_feeds", "quality_report")
+
+
+def _stage_registry():
+    """nightfeed's stage registry, loaded from its file: dependency-free, so parsing stays light,
+    and it works whether or not nightfeed is installed where the DAG processor runs."""
+    name = "nightfeed_stage_registry"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, HOME / "lib" / "nightfeed" / "pipeline" / "registry.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+STAGES = _stage_registry().NIGHTLY
 SPARK_CONN = os.environ.get("NIGHTFEED_SPARK_CONN", "spark_default")
 SPARK_POOL = os.environ.get("NIGHTFEED_SPARK_POOL", "spark")
 DEFAULT_ARGS = {
@@ -111,10 +129,18 @@ with DAG(
     max_active_runs=4,
     default_args={**DEFAULT_ARGS, "retries": 0},
     params={
-        "region": Param("US", type="string", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$",
-                        description="region code; regions missing from conf/ run with the defaults"),
-        "ds": Param(None, type=["null", "string"], format="date",
-                    description="run date YYYY-MM-DD (empty: the date of the run's data interval)"),
+        "region": Param(
+            "US",
+            type="string",
+            pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$",
+            description="region code; regions missing from conf/ run with the defaults",
+        ),
+        "ds": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="run date YYYY-MM-DD (empty: the date of the run's data interval)",
+        ),
     },
     tags=["nightfeed"],
 ):

@@ -1,4 +1,5 @@
 """`make bench`: every benchmark suite, JSON under --output-dir (see `nightfeed benchmark --help`)."""
+
 import sys
 
 from nightfeed.cli import main

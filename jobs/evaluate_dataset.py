@@ -1,4 +1,5 @@
 """spark-submit entry point of `nightfeed evaluate` (offline evaluation of models on a ratings file)."""
+
 import sys
 
 from nightfeed.cli import main

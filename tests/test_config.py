@@ -5,8 +5,10 @@ from nightfeed.errors import NightfeedError
 
 
 def test_region_overrides_merge_over_defaults():
-    raw = {"defaults": {"feed": {"n": 50, "max_per_creator": 3}, "lookback_days": 30},
-           "regions": {"DE": {"feed": {"max_per_creator": 2}}}}
+    raw = {
+        "defaults": {"feed": {"n": 50, "max_per_creator": 3}, "lookback_days": 30},
+        "regions": {"DE": {"feed": {"max_per_creator": 2}}},
+    }
     de = config.region_config("DE", raw)
     assert de["feed"] == {"n": 50, "max_per_creator": 2}
     assert de["lookback_days"] == 30

@@ -8,15 +8,23 @@ DS = "2026-11-25"
 
 
 def line(**overrides):
-    ev = {"event_id": "e1", "user_id": "u1", "item_id": "v1", "event_type": "play",
-          "event_ts": "2026-11-25T10:00:00Z", "watch_ms": 1000, "region": "US"}
+    ev = {
+        "event_id": "e1",
+        "user_id": "u1",
+        "item_id": "v1",
+        "event_type": "play",
+        "event_ts": "2026-11-25T10:00:00Z",
+        "watch_ms": 1000,
+        "region": "US",
+    }
     ev.update(overrides)
     return json.dumps({k: v for k, v in ev.items() if v is not ...}, ensure_ascii=False)
 
 
 def classify(spark, raw_lines, prior_ids=None):
-    lines = spark.createDataFrame([(v, f"part-{i % 2}.jsonl") for i, v in enumerate(raw_lines)],
-                                  "value string, source_file string")
+    lines = spark.createDataFrame(
+        [(v, f"part-{i % 2}.jsonl") for i, v in enumerate(raw_lines)], "value string, source_file string"
+    )
     prior = spark.createDataFrame([(i,) for i in prior_ids], "event_id string") if prior_ids else None
     result = events.classify_events(lines, "US", DS, late_tolerance_hours=6, already_ingested_ids=prior)
     valid = result.valid.collect()
@@ -54,7 +62,10 @@ def test_each_bad_line_is_quarantined_with_its_reason(spark):
 
 
 def test_valid_lines_are_typed(spark):
-    raws = [line(), line(event_id="e2", event_type="like", watch_ms=None, event_ts="2026-11-25T12:30:00+02:00")]
+    raws = [
+        line(),
+        line(event_id="e2", event_type="like", watch_ms=None, event_ts="2026-11-25T12:30:00+02:00"),
+    ]
     valid, quarantined = classify(spark, raws)
     assert quarantined == {}
     by_id = {r["event_id"]: r for r in valid}
@@ -90,15 +101,28 @@ def test_classification_is_deterministic(spark):
 
 
 def test_item_catalog_validation(spark):
-    good = {"item_id": "v1", "creator_id": "c1", "region": "US", "duration_ms": 30000,
-            "created_ts": "2026-11-20T00:00:00Z", "moderation_status": "approved"}
-    raws = [json.dumps(good), json.dumps({**good, "moderation_status": "hidden", "item_id": "v2"}),
-            json.dumps({**good, "duration_ms": 0, "item_id": "v3"}), json.dumps(good)]
+    good = {
+        "item_id": "v1",
+        "creator_id": "c1",
+        "region": "US",
+        "duration_ms": 30000,
+        "created_ts": "2026-11-20T00:00:00Z",
+        "moderation_status": "approved",
+    }
+    raws = [
+        json.dumps(good),
+        json.dumps({**good, "moderation_status": "hidden", "item_id": "v2"}),
+        json.dumps({**good, "duration_ms": 0, "item_id": "v3"}),
+        json.dumps(good),
+    ]
     lines = spark.createDataFrame([(v, "items.jsonl") for v in raws], "value string, source_file string")
     result = events.classify_items(lines, "US", DS)
     assert [r["item_id"] for r in result.valid.collect()] == ["v1"]
     assert sorted(r["reason"] for r in result.quarantine.collect()) == [
-        "duplicate_item_id", "invalid_duration", "unknown_moderation_status"]
+        "duplicate_item_id",
+        "invalid_duration",
+        "unknown_moderation_status",
+    ]
 
 
 def test_missing_landing_folder_is_a_clear_error(spark, tmp_path):

@@ -1,12 +1,25 @@
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from nightfeed import scoring
+from nightfeed import scoring, scoring_spark
 from nightfeed.models import create
+from nightfeed.settings import FeedSettings
 
-FEED = {"n": 5, "candidate_multiplier": 4, "max_per_creator": 10, "fresh_share": 0.0, "fresh_max_interactions": 5,
-        "min_user_interactions": 1, "eligible_moderation": ["approved"]}
+FEED = FeedSettings(
+    n=5,
+    candidate_multiplier=4,
+    max_per_creator=10,
+    fresh_share=0.0,
+    fresh_hours=24.0,
+    fresh_max_interactions=5,
+    min_user_interactions=1,
+    eligible_moderation=("approved",),
+    exclude_lookback_days=30,
+    score_block_users=64,
+)
 
 
 def factor_model(user_factors, item_factors):
@@ -18,9 +31,16 @@ def factor_model(user_factors, item_factors):
 
 
 def catalog(n_items, **columns):
-    df = pd.DataFrame({"item_id": [f"i{k}" for k in range(n_items)], "creator_id": [f"c{k}" for k in range(n_items)],
-                       "moderation_status": "approved", "is_fresh": False, "n_users": 100,
-                       "trending_score": np.linspace(1.0, 0.1, n_items)})
+    df = pd.DataFrame(
+        {
+            "item_id": [f"i{k}" for k in range(n_items)],
+            "creator_id": [f"c{k}" for k in range(n_items)],
+            "moderation_status": "approved",
+            "is_fresh": False,
+            "n_users": 100,
+            "trending_score": np.linspace(1.0, 0.1, n_items),
+        }
+    )
     for col, values in columns.items():
         df[col] = values
     return df
@@ -31,12 +51,21 @@ def ranked_model(n_items=12):
     return factor_model([[1.0]], [[float(n_items - k)] for k in range(n_items)])
 
 
-USERS = pa.schema([("user_id", pa.string()), ("user_idx", pa.int64()), ("hist_idx", pa.list_(pa.int64())),
-                   ("hist_conf", pa.list_(pa.float64())), ("excl", pa.list_(pa.int64()))])
+USERS = pa.schema(
+    [
+        ("user_id", pa.string()),
+        ("user_idx", pa.int64()),
+        ("hist_idx", pa.list_(pa.int64())),
+        ("hist_conf", pa.list_(pa.float64())),
+        ("excl", pa.list_(pa.int64())),
+    ]
+)
 
 
 def users(rows):
-    return pa.RecordBatch.from_pandas(pd.DataFrame(rows, columns=USERS.names), schema=USERS, preserve_index=False)
+    return pa.RecordBatch.from_pandas(
+        pd.DataFrame(rows, columns=USERS.names), schema=USERS, preserve_index=False
+    )
 
 
 def compose(ctx, batch):
@@ -69,7 +98,9 @@ def test_finished_and_skipped_items_are_excluded():
 
 
 def test_removed_restricted_pending_and_unavailable_items_are_never_shown():
-    status = ["removed", "restricted", "pending"] + ["approved"] * 8  # i11 is missing from the region's catalog
+    status = ["removed", "restricted", "pending"] + [
+        "approved"
+    ] * 8  # i11 is missing from the region's catalog
     cat = catalog(11, moderation_status=status)
     ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat, FEED)
     feed = feed_of(ctx, hist=[10])
@@ -78,8 +109,9 @@ def test_removed_restricted_pending_and_unavailable_items_are_never_shown():
 
 def test_at_most_max_per_creator():
     cat = catalog(12, creator_id=["A"] * 6 + [f"c{k}" for k in range(6)])
-    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat,
-                                {**FEED, "max_per_creator": 2})
+    ctx = scoring.build_context(
+        ranked_model(), np.array([f"i{k}" for k in range(12)]), cat, replace(FEED, max_per_creator=2)
+    )
     feed = feed_of(ctx)
     assert feed["item_id"].tolist() == ["i0", "i1", "i6", "i7", "i8"]
 
@@ -87,8 +119,9 @@ def test_at_most_max_per_creator():
 def test_fresh_items_get_their_share_of_slots():
     cat = catalog(12, is_fresh=[False] * 9 + [True] * 3, n_users=[100] * 9 + [0, 1, 2])
     cat.loc[9:, "trending_score"] = [0.05, 0.04, 0.03]
-    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat,
-                                {**FEED, "n": 10, "fresh_share": 0.2})
+    ctx = scoring.build_context(
+        ranked_model(), np.array([f"i{k}" for k in range(12)]), cat, replace(FEED, n=10, fresh_share=0.2)
+    )
     feed = feed_of(ctx, hist=[8])
     fresh = feed[feed["source"] == "fresh"]
     assert len(feed) == 10 and len(fresh) == 2
@@ -97,10 +130,24 @@ def test_fresh_items_get_their_share_of_slots():
 
 
 def test_fresh_items_unknown_to_the_model_are_served():
-    cat = pd.concat([catalog(12), pd.DataFrame({"item_id": ["new1"], "creator_id": ["cn"], "moderation_status": "approved",
-                                                 "is_fresh": True, "n_users": 0, "trending_score": 0.0})])
-    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat,
-                                {**FEED, "n": 10, "fresh_share": 0.1})
+    cat = pd.concat(
+        [
+            catalog(12),
+            pd.DataFrame(
+                {
+                    "item_id": ["new1"],
+                    "creator_id": ["cn"],
+                    "moderation_status": "approved",
+                    "is_fresh": True,
+                    "n_users": 0,
+                    "trending_score": 0.0,
+                }
+            ),
+        ]
+    )
+    ctx = scoring.build_context(
+        ranked_model(), np.array([f"i{k}" for k in range(12)]), cat, replace(FEED, n=10, fresh_share=0.1)
+    )
     feed = feed_of(ctx)
     assert feed.loc[feed["source"] == "fresh", "item_id"].tolist() == ["new1"]
 
@@ -115,8 +162,12 @@ def test_cold_start_users_get_trending_minus_their_exclusions():
 
 
 def test_short_feeds_are_topped_up_from_trending():
-    ctx = scoring.build_context(ranked_model(4), np.array([f"i{k}" for k in range(4)]),
-                                pd.concat([catalog(4), catalog(8).iloc[4:]]), FEED)
+    ctx = scoring.build_context(
+        ranked_model(4),
+        np.array([f"i{k}" for k in range(4)]),
+        pd.concat([catalog(4), catalog(8).iloc[4:]]),
+        FEED,
+    )
     feed = feed_of(ctx, hist=[0])
     assert feed["source"].tolist() == ["cf", "cf", "cf", "trending", "trending"]
     check_invariants(feed)
@@ -125,10 +176,18 @@ def test_short_feeds_are_topped_up_from_trending():
 def test_composition_is_deterministic():
     rng = np.random.default_rng(0)
     model = factor_model(rng.normal(size=(30, 4)), rng.normal(size=(50, 4)))
-    cat = catalog(50, creator_id=[f"c{k % 7}" for k in range(50)], is_fresh=[k % 9 == 0 for k in range(50)],
-                  n_users=[k % 4 for k in range(50)])
-    ctx = scoring.build_context(model, np.array([f"i{k}" for k in range(50)]), cat,
-                                {**FEED, "n": 10, "max_per_creator": 2, "fresh_share": 0.2})
+    cat = catalog(
+        50,
+        creator_id=[f"c{k % 7}" for k in range(50)],
+        is_fresh=[k % 9 == 0 for k in range(50)],
+        n_users=[k % 4 for k in range(50)],
+    )
+    ctx = scoring.build_context(
+        model,
+        np.array([f"i{k}" for k in range(50)]),
+        cat,
+        replace(FEED, n=10, max_per_creator=2, fresh_share=0.2),
+    )
     batch = users([(f"u{u}", u, [u % 50], [1.0], [(u + 1) % 50]) for u in range(30)])
     first = compose(ctx, batch)
     pd.testing.assert_frame_equal(first, compose(ctx, batch))
@@ -144,14 +203,23 @@ def test_distributed_scorer_equals_brute_force_numpy(spark):
     model = factor_model(uf, itf)
     removed = rng.choice(n_items, size=20, replace=False)
     status = np.where(np.isin(np.arange(n_items), removed), "removed", "approved")
-    ctx = scoring.build_context(model, np.array([f"i{k}" for k in range(n_items)]),
-                                catalog(n_items, moderation_status=status), {**FEED, "n": n, "max_per_creator": n})
-    hist = [sorted(rng.choice(n_items, size=rng.integers(1, 30), replace=False).tolist()) for _ in range(n_users)]
+    ctx = scoring.build_context(
+        model,
+        np.array([f"i{k}" for k in range(n_items)]),
+        catalog(n_items, moderation_status=status),
+        replace(FEED, n=n, max_per_creator=n),
+    )
+    hist = [
+        sorted(rng.choice(n_items, size=rng.integers(1, 30), replace=False).tolist()) for _ in range(n_users)
+    ]
     excl = [rng.choice(n_items, size=rng.integers(0, 40), replace=False).tolist() for _ in range(n_users)]
     batch = users([(f"u{u:04d}", u, h, [1.0] * len(h), e) for u, (h, e) in enumerate(zip(hist, excl))])
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
-    df = spark.createDataFrame(batch.to_pandas(), "user_id string, user_idx long, hist_idx array<long>, hist_conf array<double>, excl array<long>")
-    got = scoring.score_users(df.repartition(3), spark.sparkContext.broadcast(ctx)).toPandas()
+    df = spark.createDataFrame(
+        batch.to_pandas(),
+        "user_id string, user_idx long, hist_idx array<long>, hist_conf array<double>, excl array<long>",
+    )
+    got = scoring_spark.score_users(df.repartition(3), spark.sparkContext.broadcast(ctx)).toPandas()
     scores = np.asarray(model.user_factors, np.float64) @ np.asarray(model.item_factors, np.float64).T
     scores[:, removed] = -np.inf
     for u, (h, e) in enumerate(zip(hist, excl)):
@@ -165,8 +233,12 @@ def test_distributed_scorer_equals_brute_force_numpy(spark):
 
 
 def test_full_feed_when_the_user_has_seen_most_of_the_top_items():
-    ctx = scoring.build_context(ranked_model(40), np.array([f"i{k}" for k in range(40)]), catalog(40),
-                                {**FEED, "n": 5, "candidate_multiplier": 1})
+    ctx = scoring.build_context(
+        ranked_model(40),
+        np.array([f"i{k}" for k in range(40)]),
+        catalog(40),
+        replace(FEED, n=5, candidate_multiplier=1),
+    )
     feed = feed_of(ctx, hist=list(range(0, 30, 2)), excl=list(range(1, 30, 2)))
     assert feed["item_id"].tolist() == ["i30", "i31", "i32", "i33", "i34"]
     assert set(feed["source"]) == {"cf"}
@@ -174,8 +246,12 @@ def test_full_feed_when_the_user_has_seen_most_of_the_top_items():
 
 def test_full_feed_when_one_creator_owns_the_head_of_the_ranking():
     cat = catalog(60, creator_id=["A"] * 50 + [f"c{k}" for k in range(10)])
-    ctx = scoring.build_context(ranked_model(60), np.array([f"i{k}" for k in range(60)]), cat,
-                                {**FEED, "n": 8, "max_per_creator": 2, "candidate_multiplier": 1})
+    ctx = scoring.build_context(
+        ranked_model(60),
+        np.array([f"i{k}" for k in range(60)]),
+        cat,
+        replace(FEED, n=8, max_per_creator=2, candidate_multiplier=1),
+    )
     feed = feed_of(ctx, hist=[59])
     assert feed["item_id"].tolist() == ["i0", "i1"] + [f"i{k}" for k in range(50, 56)]
     assert set(feed["source"]) == {"cf"}
@@ -193,7 +269,7 @@ def test_full_feed_when_the_head_of_trending_is_seen():
 def test_trending_top_up_reaches_items_the_model_does_not_know_and_respects_the_cap():
     model_items = np.array([f"i{k}" for k in range(4)])
     cat = catalog(30, creator_id=[f"c{k % 3}" for k in range(30)])
-    ctx = scoring.build_context(ranked_model(4), model_items, cat, {**FEED, "n": 10, "max_per_creator": 3})
+    ctx = scoring.build_context(ranked_model(4), model_items, cat, replace(FEED, n=10, max_per_creator=3))
     feed = feed_of(ctx, hist=[0], excl=[4, 5])  # i4, i5: seen items the model does not know
     assert len(feed) == 9  # three creators, at most three items each
     assert not {"i0", "i4", "i5"} & set(feed["item_id"])
@@ -206,7 +282,11 @@ def reference_feed(ctx, model, u, hist, excl, cat, creator_of):
     blocked, taken, per_creator = set(hist) | set(excl), [], {}
 
     def offer(item, source, limit):
-        if len(taken) < limit and item not in blocked and per_creator.get(creator_of[item], 0) < ctx.max_per_creator:
+        if (
+            len(taken) < limit
+            and item not in blocked
+            and per_creator.get(creator_of[item], 0) < ctx.max_per_creator
+        ):
             taken.append((item, source))
             blocked.add(item)
             per_creator[creator_of[item]] = per_creator.get(creator_of[item], 0) + 1
@@ -227,16 +307,26 @@ def test_rules_equal_a_plain_greedy_reference_under_heavy_filtering():
     rng = np.random.default_rng(3)
     n_users, n_items, n = 60, 120, 12
     model = factor_model(rng.normal(size=(n_users, 6)), rng.normal(size=(n_items, 6)))
-    cat = catalog(n_items, creator_id=[f"c{k}" for k in rng.integers(0, 9, n_items)],
-                  moderation_status=np.where(rng.random(n_items) < 0.2, "removed", "approved"),
-                  is_fresh=rng.random(n_items) < 0.15, n_users=rng.integers(0, 8, n_items),
-                  trending_score=rng.random(n_items))
-    ctx = scoring.build_context(model, np.array([f"i{k}" for k in range(n_items)]), cat,
-                                {**FEED, "n": n, "max_per_creator": 2, "fresh_share": 0.2, "candidate_multiplier": 1})
+    cat = catalog(
+        n_items,
+        creator_id=[f"c{k}" for k in rng.integers(0, 9, n_items)],
+        moderation_status=np.where(rng.random(n_items) < 0.2, "removed", "approved"),
+        is_fresh=rng.random(n_items) < 0.15,
+        n_users=rng.integers(0, 8, n_items),
+        trending_score=rng.random(n_items),
+    )
+    ctx = scoring.build_context(
+        model,
+        np.array([f"i{k}" for k in range(n_items)]),
+        cat,
+        replace(FEED, n=n, max_per_creator=2, fresh_share=0.2, candidate_multiplier=1),
+    )
     creator_of = dict(enumerate(ctx.creator))
     hist = [rng.choice(n_items, size=rng.integers(1, 60), replace=False).tolist() for _ in range(n_users)]
     excl = [rng.choice(n_items, size=rng.integers(0, 30), replace=False).tolist() for _ in range(n_users)]
-    feeds = compose(ctx, users([(f"u{u:03d}", u, h, [1.0] * len(h), e) for u, (h, e) in enumerate(zip(hist, excl))]))
+    feeds = compose(
+        ctx, users([(f"u{u:03d}", u, h, [1.0] * len(h), e) for u, (h, e) in enumerate(zip(hist, excl))])
+    )
     check_invariants(feeds)
     for u in range(n_users):
         got = feeds[feeds["user_id"] == f"u{u:03d}"]

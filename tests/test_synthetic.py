@@ -1,7 +1,8 @@
+import dataclasses
 import json
 
-from nightfeed import synthetic
-from conftest import TINY_PLATFORM
+from helpers import TINY_PLATFORM
+from nightfeed import synthetic, synthetic_landing
 
 
 def test_a_day_is_deterministic_and_independent_of_other_days(tmp_path):
@@ -16,8 +17,16 @@ def test_events_follow_the_landing_contract():
     assert evs and len({e["event_id"] for e in evs}) == len(evs)
     for e in evs:
         assert set(e) == {"event_id", "user_id", "item_id", "event_type", "event_ts", "watch_ms", "region"}
-        assert e["region"] == "BR" and e["event_type"] in {"impression", "play", "finish", "like", "share",
-                                                           "comment", "follow", "skip"}
+        assert e["region"] == "BR" and e["event_type"] in {
+            "impression",
+            "play",
+            "finish",
+            "like",
+            "share",
+            "comment",
+            "follow",
+            "skip",
+        }
 
 
 def test_catalog_has_new_items_daily_and_moderation():
@@ -28,9 +37,14 @@ def test_catalog_has_new_items_daily_and_moderation():
 
 
 def test_write_day_lands_malformed_lines(tmp_path):
-    out = synthetic.write_day(tmp_path, {**TINY_PLATFORM, "malformed_share": 0.1}, 1, "US", "2026-11-25")
-    lines = [l for f in sorted((tmp_path / "landing/events/region=US/ds=2026-11-25").glob("*.jsonl"))
-             for l in f.read_text().splitlines()]
+    out = synthetic_landing.write_day(
+        tmp_path, dataclasses.replace(TINY_PLATFORM, malformed_share=0.1), 1, "US", "2026-11-25"
+    )
+    lines = [
+        l
+        for f in sorted((tmp_path / "landing/events/region=US/ds=2026-11-25").glob("*.jsonl"))
+        for l in f.read_text().splitlines()
+    ]
     assert len(lines) == out["event_lines"]
     bad = 0
     for l in lines:

@@ -3,6 +3,7 @@
 `make cluster-up` / `make cluster-down` call `nightfeed cluster up|down`. Processes are tracked by
 PID files under the state folder; logs land next to them.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,9 @@ def _start(name: str, args: list[str], ready: str, timeout: float) -> int:
     log = folder / f"{name}.log"
     env = {**os.environ, "SPARK_HOME": str(Path(pyspark.__file__).parent), "SPARK_LOG_DIR": str(folder)}
     with log.open("w") as fh:
-        proc = subprocess.Popen([_spark_class(), *args], stdout=fh, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [_spark_class(), *args], stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
     (folder / f"{name}.pid").write_text(str(proc.pid))
     _wait_for(log, ready, proc, timeout)
     return proc.pid
@@ -73,13 +75,37 @@ def up(cores: int = 2, memory: str = "4g", timeout: float = 60.0) -> dict:
     if running("master") and running("worker"):
         return {"master": MASTER_URL, "master_pid": running("master"), "worker_pid": running("worker")}
     down()
-    master = _start("master", ["org.apache.spark.deploy.master.Master", "--host", HOST, "--port", str(MASTER_PORT),
-                               "--webui-port", os.environ.get("NIGHTFEED_MASTER_UI_PORT", "8090")],
-                    "I have been elected leader", timeout)
-    worker = _start("worker", ["org.apache.spark.deploy.worker.Worker", MASTER_URL, "--host", HOST,
-                               "--cores", str(cores), "--memory", memory,
-                               "--webui-port", os.environ.get("NIGHTFEED_WORKER_UI_PORT", "8091")],
-                    "Successfully registered with master", timeout)
+    master = _start(
+        "master",
+        [
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            HOST,
+            "--port",
+            str(MASTER_PORT),
+            "--webui-port",
+            os.environ.get("NIGHTFEED_MASTER_UI_PORT", "8090"),
+        ],
+        "I have been elected leader",
+        timeout,
+    )
+    worker = _start(
+        "worker",
+        [
+            "org.apache.spark.deploy.worker.Worker",
+            MASTER_URL,
+            "--host",
+            HOST,
+            "--cores",
+            str(cores),
+            "--memory",
+            memory,
+            "--webui-port",
+            os.environ.get("NIGHTFEED_WORKER_UI_PORT", "8091"),
+        ],
+        "Successfully registered with master",
+        timeout,
+    )
     return {"master": MASTER_URL, "master_pid": master, "worker_pid": worker}
 
 

@@ -2,6 +2,7 @@
 
 Any region code is valid: a region missing from the file runs with the defaults.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NightfeedError
+from .settings import RegionConfig, parse_region
+
 
 def _project_root() -> Path:
     """Where conf/ and schemas/ live: $NIGHTFEED_HOME, else the checkout this package is in, else
@@ -60,7 +63,8 @@ def load_raw(path: Path | None = None) -> dict[str, Any]:
 def validate_region(region: str) -> str:
     if not REGION_RE.match(region or ""):
         raise NightfeedError(
-            f"invalid region code {region!r}: use letters, digits, '_' or '-' (max 32, starting with a letter)"
+            f"invalid region code {region!r}: use letters, digits, '_' or '-' (max 32, starting "
+            f"with a letter)"
         )
     return region
 
@@ -82,6 +86,17 @@ def region_config(region: str, raw: dict | None = None) -> dict[str, Any]:
     return _deep_merge(raw.get("defaults", {}), raw.get("regions", {}).get(region, {}))
 
 
+def region_settings(region: str, raw: dict | None = None) -> RegionConfig:
+    """The region's configuration, parsed once into typed settings."""
+    return parse_region(region, region_config(region, raw))
+
+
+def default_settings(raw: dict | None = None) -> RegionConfig:
+    """The [defaults] alone, typed: settings that are not per region (e.g. maintenance)."""
+    raw = raw if raw is not None else load_raw()
+    return parse_region("defaults", raw.get("defaults", {}))
+
+
 def nightly_regions(raw: dict | None = None) -> list[str]:
     raw = raw if raw is not None else load_raw()
     return list(raw.get("nightly_regions", sorted(raw.get("regions", {}))))
@@ -94,7 +109,7 @@ class Lake:
     root: Path
 
     @classmethod
-    def default(cls) -> "Lake":
+    def default(cls) -> Lake:
         return cls(lake_root())
 
     def table(self, name: str) -> str:

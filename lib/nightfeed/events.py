@@ -3,6 +3,7 @@
 Every line read gets exactly one outcome, so `lines read = valid + quarantined` holds by
 construction. Parsing stays in Spark SQL (no Python UDF) so it scales with the cluster.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,9 +25,20 @@ CORRUPT = "_corrupt_record"
 
 # Reason codes, in the order they are checked (the first that applies is recorded).
 REASONS = (
-    "invalid_encoding", "blank_line", "invalid_json", "unknown_field", "missing_<field>", "wrong_type",
-    "unknown_event_type", "unknown_moderation_status", "invalid_timestamp", "invalid_watch_ms",
-    "invalid_duration", "region_mismatch", "timestamp_out_of_window", "duplicate_event_id",
+    "invalid_encoding",
+    "blank_line",
+    "invalid_json",
+    "unknown_field",
+    "missing_<field>",
+    "wrong_type",
+    "unknown_event_type",
+    "unknown_moderation_status",
+    "invalid_timestamp",
+    "invalid_watch_ms",
+    "invalid_duration",
+    "region_mismatch",
+    "timestamp_out_of_window",
+    "duplicate_event_id",
     "duplicate_item_id",
 )
 
@@ -54,9 +66,14 @@ def read_lines(spark: SparkSession, folder: Path) -> DataFrame:
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
     if not files:
         return spark.createDataFrame([], "value string, source_file string")
-    return (spark.read.option("lineSep", "\n").text([str(p) for p in files])
-            .select(F.regexp_replace("value", "\r$", "").alias("value"),
-                    F.col("_metadata.file_name").alias("source_file")))
+    return (
+        spark.read.option("lineSep", "\n")
+        .text([str(p) for p in files])
+        .select(
+            F.regexp_replace("value", "\r$", "").alias("value"),
+            F.col("_metadata.file_name").alias("source_file"),
+        )
+    )
 
 
 def _string_schema(landing_schema: str) -> StructType:
@@ -66,10 +83,14 @@ def _string_schema(landing_schema: str) -> StructType:
 
 def _parse(lines: DataFrame, landing_schema: str) -> DataFrame:
     """Adds `j` (every field as raw string) and `keys` (top-level keys, null if not an object)."""
-    return (lines
-            .withColumn("j", F.from_json("value", _string_schema(landing_schema),
-                                         {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}))
-            .withColumn("keys", F.expr("json_object_keys(value)")))
+    return lines.withColumn(
+        "j",
+        F.from_json(
+            "value",
+            _string_schema(landing_schema),
+            {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT},
+        ),
+    ).withColumn("keys", F.expr("json_object_keys(value)"))
 
 
 def _structural_reason(landing_schema: str, required: list[str]) -> Column:
@@ -79,12 +100,16 @@ def _structural_reason(landing_schema: str, required: list[str]) -> Column:
     nested = F.lit(False)
     for name in names:
         nested = nested | F.col(f"j.{name}").rlike(r"^\s*[\[{]")
-    reason = (F.when(F.instr("value", "\ufffd") > 0, "invalid_encoding")
-              .when(F.trim("value") == "", "blank_line")
-              .when(F.col("keys").isNull() | F.col(f"j.{CORRUPT}").isNotNull(), "invalid_json")
-              .when(F.size(F.array_except("keys", allowed)) > 0, "unknown_field"))
+    reason = (
+        F.when(F.instr("value", "\ufffd") > 0, "invalid_encoding")
+        .when(F.trim("value") == "", "blank_line")
+        .when(F.col("keys").isNull() | F.col(f"j.{CORRUPT}").isNotNull(), "invalid_json")
+        .when(F.size(F.array_except("keys", allowed)) > 0, "unknown_field")
+    )
     for name in required:
-        reason = reason.when(F.col(f"j.{name}").isNull() | (F.trim(F.col(f"j.{name}")) == ""), f"missing_{name}")
+        reason = reason.when(
+            F.col(f"j.{name}").isNull() | (F.trim(F.col(f"j.{name}")) == ""), f"missing_{name}"
+        )
     return reason.when(nested, "wrong_type")
 
 
@@ -96,12 +121,22 @@ def _first_per_key(df: DataFrame, key: str) -> Column:
 
 def _quarantine_rows(df: DataFrame, region: str, ds: str, id_col: str) -> DataFrame:
     return df.where(F.col("reason").isNotNull()).select(
-        F.lit(region).alias("region"), F.lit(ds).alias("ds"), "source_file",
-        F.col("value").alias("raw"), "reason", F.col(f"j.{id_col}").alias("event_id"))
+        F.lit(region).alias("region"),
+        F.lit(ds).alias("ds"),
+        "source_file",
+        F.col("value").alias("raw"),
+        "reason",
+        F.col(f"j.{id_col}").alias("event_id"),
+    )
 
 
-def classify_events(lines: DataFrame, region: str, ds: str, late_tolerance_hours: float,
-                    already_ingested_ids: DataFrame | None = None) -> Classified:
+def classify_events(
+    lines: DataFrame,
+    region: str,
+    ds: str,
+    late_tolerance_hours: float,
+    already_ingested_ids: DataFrame | None = None,
+) -> Classified:
     """Validate one day of raw event lines for a region.
 
     `already_ingested_ids` (column `event_id`) are ids from earlier days: seeing one again is
@@ -113,27 +148,45 @@ def classify_events(lines: DataFrame, region: str, ds: str, late_tolerance_hours
     df = _parse(lines, "landing_events")
     ts = F.expr("try_cast(j.event_ts AS TIMESTAMP)")
     watch = F.col("j.watch_ms")
-    reason = (_structural_reason("landing_events", ["event_id", "user_id", "item_id", "event_type", "event_ts", "region"])
-              .when(~F.col("j.event_type").isin(*EVENT_TYPES), "unknown_event_type")
-              .when(~F.col("j.event_ts").rlike(ISO_TS_WITH_ZONE) | ts.isNull(), "invalid_timestamp")
-              .when(watch.isNotNull() & (~watch.rlike(INTEGER) | (F.expr("try_cast(j.watch_ms AS BIGINT)") < 0)),
-                    "invalid_watch_ms")
-              .when(F.col("j.region") != F.lit(region), "region_mismatch")
-              .when((ts < F.lit(lo)) | (ts >= F.lit(hi)), "timestamp_out_of_window"))
+    reason = (
+        _structural_reason(
+            "landing_events", ["event_id", "user_id", "item_id", "event_type", "event_ts", "region"]
+        )
+        .when(~F.col("j.event_type").isin(*EVENT_TYPES), "unknown_event_type")
+        .when(~F.col("j.event_ts").rlike(ISO_TS_WITH_ZONE) | ts.isNull(), "invalid_timestamp")
+        .when(
+            watch.isNotNull() & (~watch.rlike(INTEGER) | (F.expr("try_cast(j.watch_ms AS BIGINT)") < 0)),
+            "invalid_watch_ms",
+        )
+        .when(F.col("j.region") != F.lit(region), "region_mismatch")
+        .when((ts < F.lit(lo)) | (ts >= F.lit(hi)), "timestamp_out_of_window")
+    )
     df = df.withColumn("reason", reason).withColumn("event_id", F.trim("j.event_id"))
     if already_ingested_ids is not None:
         seen = already_ingested_ids.select("event_id").distinct().withColumn("_seen", F.lit(True))
         df = df.join(seen, "event_id", "left")
-        df = df.withColumn("reason", F.when(F.col("reason").isNull() & F.col("_seen").isNotNull(),
-                                            "duplicate_event_id").otherwise(F.col("reason"))).drop("_seen")
+        df = df.withColumn(
+            "reason",
+            F.when(F.col("reason").isNull() & F.col("_seen").isNotNull(), "duplicate_event_id").otherwise(
+                F.col("reason")
+            ),
+        ).drop("_seen")
     ok_ids = F.when(F.col("reason").isNull(), F.col("event_id"))
     df = df.withColumn("_dedupe_key", ok_ids)
-    df = df.withColumn("reason", F.when(_first_per_key(df, "_dedupe_key"), "duplicate_event_id").otherwise(F.col("reason")))
+    df = df.withColumn(
+        "reason", F.when(_first_per_key(df, "_dedupe_key"), "duplicate_event_id").otherwise(F.col("reason"))
+    )
     valid = df.where(F.col("reason").isNull()).select(
-        "event_id", F.trim("j.user_id").alias("user_id"), F.trim("j.item_id").alias("item_id"),
-        F.col("j.event_type").alias("event_type"), ts.alias("event_ts"),
-        F.expr("try_cast(j.watch_ms AS BIGINT)").alias("watch_ms"), F.lit(region).alias("region"),
-        F.lit(ds).alias("ds"), "source_file")
+        "event_id",
+        F.trim("j.user_id").alias("user_id"),
+        F.trim("j.item_id").alias("item_id"),
+        F.col("j.event_type").alias("event_type"),
+        ts.alias("event_ts"),
+        F.expr("try_cast(j.watch_ms AS BIGINT)").alias("watch_ms"),
+        F.lit(region).alias("region"),
+        F.lit(ds).alias("ds"),
+        "source_file",
+    )
     return Classified(df, valid, _quarantine_rows(df, region, ds, "event_id"))
 
 
@@ -142,17 +195,30 @@ def classify_items(lines: DataFrame, region: str, ds: str) -> Classified:
     df = _parse(lines, "landing_items")
     created = F.expr("try_cast(j.created_ts AS TIMESTAMP)")
     duration = F.col("j.duration_ms")
-    reason = (_structural_reason("landing_items", ["item_id", "creator_id", "region", "duration_ms",
-                                                   "created_ts", "moderation_status"])
-              .when(~F.col("j.moderation_status").isin(*MODERATION_STATUSES), "unknown_moderation_status")
-              .when(~F.col("j.created_ts").rlike(ISO_TS_WITH_ZONE) | created.isNull(), "invalid_timestamp")
-              .when(~duration.rlike(INTEGER) | (F.expr("try_cast(j.duration_ms AS BIGINT)") <= 0), "invalid_duration")
-              .when(F.col("j.region") != F.lit(region), "region_mismatch"))
+    reason = (
+        _structural_reason(
+            "landing_items",
+            ["item_id", "creator_id", "region", "duration_ms", "created_ts", "moderation_status"],
+        )
+        .when(~F.col("j.moderation_status").isin(*MODERATION_STATUSES), "unknown_moderation_status")
+        .when(~F.col("j.created_ts").rlike(ISO_TS_WITH_ZONE) | created.isNull(), "invalid_timestamp")
+        .when(
+            ~duration.rlike(INTEGER) | (F.expr("try_cast(j.duration_ms AS BIGINT)") <= 0), "invalid_duration"
+        )
+        .when(F.col("j.region") != F.lit(region), "region_mismatch")
+    )
     df = df.withColumn("reason", reason)
     df = df.withColumn("_dedupe_key", F.when(F.col("reason").isNull(), F.trim("j.item_id")))
-    df = df.withColumn("reason", F.when(_first_per_key(df, "_dedupe_key"), "duplicate_item_id").otherwise(F.col("reason")))
+    df = df.withColumn(
+        "reason", F.when(_first_per_key(df, "_dedupe_key"), "duplicate_item_id").otherwise(F.col("reason"))
+    )
     valid = df.where(F.col("reason").isNull()).select(
-        F.trim("j.item_id").alias("item_id"), F.trim("j.creator_id").alias("creator_id"),
-        F.expr("try_cast(j.duration_ms AS BIGINT)").alias("duration_ms"), created.alias("created_ts"),
-        F.col("j.moderation_status").alias("moderation_status"), F.lit(region).alias("region"), F.lit(ds).alias("ds"))
+        F.trim("j.item_id").alias("item_id"),
+        F.trim("j.creator_id").alias("creator_id"),
+        F.expr("try_cast(j.duration_ms AS BIGINT)").alias("duration_ms"),
+        created.alias("created_ts"),
+        F.col("j.moderation_status").alias("moderation_status"),
+        F.lit(region).alias("region"),
+        F.lit(ds).alias("ds"),
+    )
     return Classified(df, valid, _quarantine_rows(df, region, ds, "item_id"))

@@ -10,12 +10,13 @@ eligible catalog is used up; most users are done after the first chunk.
 Per block the state is one dense `blocked` mask (users × item codes) and per-creator counts
 (users × creators): memory is bounded by block × items, as for scoring itself.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
 
-NO_ITEM = -1
+from .topk import NO_ITEM
 
 
 class FeedBlock:
@@ -34,8 +35,16 @@ class FeedBlock:
         self.per_creator = np.zeros((b, int(creator.max(initial=-1)) + 1), dtype=np.int32)
         self.taken = np.zeros(b, dtype=np.int64)
 
-    def take(self, rows: np.ndarray, codes: np.ndarray, scores: np.ndarray, room: np.ndarray,
-             out_codes: np.ndarray, out_scores: np.ndarray, filled: np.ndarray) -> None:
+    def take(
+        self,
+        rows: np.ndarray,
+        codes: np.ndarray,
+        scores: np.ndarray,
+        room: np.ndarray,
+        out_codes: np.ndarray,
+        out_scores: np.ndarray,
+        filled: np.ndarray,
+    ) -> None:
         """Take, per row, the first `room` allowed entries of `codes` (rows × m, NO_ITEM = none),
         in order, into out_codes/out_scores after the `filled` entries already there."""
         present = codes != NO_ITEM
@@ -72,8 +81,15 @@ def _occurrence(creators: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return occurrence
 
 
-def fill_from_list(block: FeedBlock, rows: np.ndarray, codes: np.ndarray, scores: np.ndarray,
-                   want: np.ndarray, width: int, first_chunk: int) -> tuple[np.ndarray, np.ndarray]:
+def fill_from_list(
+    block: FeedBlock,
+    rows: np.ndarray,
+    codes: np.ndarray,
+    scores: np.ndarray,
+    want: np.ndarray,
+    width: int,
+    first_chunk: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Up to `want[row]` items per row of `rows` from one ranked list (codes best first), in chunks
     of the list that double from `first_chunk`, only for rows still short. Returns (b × width)."""
     b = len(block.taken)
@@ -91,8 +107,16 @@ def fill_from_list(block: FeedBlock, rows: np.ndarray, codes: np.ndarray, scores
     return out_codes, out_scores
 
 
-def fill_from_model(block: FeedBlock, rows: np.ndarray, recommend, exclude: sp.csr_matrix, want: np.ndarray,
-                    width: int, first_n: int, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+def fill_from_model(
+    block: FeedBlock,
+    rows: np.ndarray,
+    recommend,
+    exclude: sp.csr_matrix,
+    want: np.ndarray,
+    width: int,
+    first_n: int,
+    n_items: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Like `fill_from_list`, over each user's own ranking: `recommend(rows, exclude_csr, N)` returns
     the top-N (ids, scores) of the items the model may show. A row still short after its
     candidates asks for 4× as many more, excluding those already considered, until its feed is
@@ -106,21 +130,38 @@ def fill_from_model(block: FeedBlock, rows: np.ndarray, recommend, exclude: sp.c
     n = max(first_n, 1)
     while len(active):
         ids, scores = recommend(active, excl, min(n, n_items))
-        block.take(active, ids, scores.astype(np.float64), want[active] - filled[active], out_codes, out_scores, filled)
+        block.take(
+            active,
+            ids,
+            scores.astype(np.float64),
+            want[active] - filled[active],
+            out_codes,
+            out_scores,
+            filled,
+        )
         more = (filled[active] < want[active]) & (ids != NO_ITEM).all(axis=1) & (ids.shape[1] < n_items)
         if not more.any():
             break
         seen = ids[more]
-        considered = sp.csr_matrix((np.ones(seen.size, np.float32), seen.reshape(-1),
-                                    np.arange(0, seen.size + 1, seen.shape[1])), shape=(len(seen), n_items))
+        considered = sp.csr_matrix(
+            (np.ones(seen.size, np.float32), seen.reshape(-1), np.arange(0, seen.size + 1, seen.shape[1])),
+            shape=(len(seen), n_items),
+        )
         excl = excl[more] + considered
         excl.data[:] = 1.0
         active, n = active[more], 4 * n
     return out_codes, out_scores
 
 
-def merge(codes: np.ndarray, own: np.ndarray, take_cf: np.ndarray, take_fresh: np.ndarray, take_tr: np.ndarray,
-          n: int, n_fresh_slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def merge(
+    codes: np.ndarray,
+    own: np.ndarray,
+    take_cf: np.ndarray,
+    take_fresh: np.ndarray,
+    take_tr: np.ndarray,
+    n: int,
+    n_fresh_slots: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Order each feed, vectorised: fresh items at ranks step, 2·step, … among the model's items,
     leftover fresh after them, trending last; scores made non-increasing by a running minimum.
 
@@ -146,7 +187,10 @@ def merge(codes: np.ndarray, own: np.ndarray, take_cf: np.ndarray, take_fresh: n
     sel_codes = np.take_along_axis(codes, order, axis=1)
     scores = np.where(sel, np.take_along_axis(own, order, axis=1).astype(np.float64), -np.inf)
     scores = np.minimum.accumulate(scores, axis=1)
-    source = np.where(np.take_along_axis(take_cf, order, axis=1), 0,
-                      np.where(np.take_along_axis(take_fresh, order, axis=1), 1, 2)).astype(np.int8)
+    source = np.where(
+        np.take_along_axis(take_cf, order, axis=1),
+        0,
+        np.where(np.take_along_axis(take_fresh, order, axis=1), 1, 2),
+    ).astype(np.int8)
     rank = np.broadcast_to(np.arange(1, width + 1, dtype=np.int32), sel.shape)
     return sel, sel_codes, scores, source, rank

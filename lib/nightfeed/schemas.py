@@ -1,4 +1,5 @@
 """Table schemas, kept as Spark JSON schema files in `schemas/` and loaded here."""
+
 from __future__ import annotations
 
 import functools
@@ -15,7 +16,7 @@ def schemas_dir() -> Path:
     return Path(os.environ.get("NIGHTFEED_SCHEMAS", PROJECT_ROOT / "schemas"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name: str) -> StructType:
     """The StructType stored in `schemas/<name>.json`."""
     path = schemas_dir() / f"{name}.json"

@@ -12,6 +12,7 @@ with the rules of `feed_rules`, vectorised over the block:
   order, so a feed is shorter than `n` only when the user's allowed catalog is used up.
 Every row records its `source` (cf, fresh, trending). Output is deterministic for fixed inputs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from . import feed_rules
-from .models import NO_ITEM, Recommender
+from .models import Recommender
+from .settings import FeedSettings
+from .topk import NO_ITEM
 
 FEED_SCHEMA = "user_id string, rank int, item_id string, score double, source string"
 SOURCE_CF, SOURCE_FRESH, SOURCE_TRENDING = "cf", "fresh", "trending"
@@ -41,12 +44,12 @@ class FeedContext:
 
     model: Recommender
     n_model_items: int
-    item_ids: np.ndarray          # code -> item_id
-    creator: np.ndarray           # code -> creator code
+    item_ids: np.ndarray  # code -> item_id
+    creator: np.ndarray  # code -> creator code
     ineligible_model_items: np.ndarray  # model indices never to recommend
-    fresh_codes: np.ndarray       # fresh items with little signal, best first
+    fresh_codes: np.ndarray  # fresh items with little signal, best first
     fresh_scores: np.ndarray
-    trending_codes: np.ndarray    # every eligible item by trending score, best first
+    trending_codes: np.ndarray  # every eligible item by trending score, best first
     trending_scores: np.ndarray
     n: int = 50
     candidate_multiplier: int = 4
@@ -67,8 +70,11 @@ class FeedContext:
         return pa.array(self.item_ids, type=pa.string())
 
 
-def build_context(model: Recommender, model_items: np.ndarray, catalog: pd.DataFrame, feed_cfg: dict) -> FeedContext:
-    """`catalog`: the region's items with item_id, creator_id, moderation_status, is_fresh, n_users, trending_score."""
+def build_context(
+    model: Recommender, model_items: np.ndarray, catalog: pd.DataFrame, feed: FeedSettings
+) -> FeedContext:
+    """`catalog`: the region's items with item_id, creator_id, moderation_status, is_fresh,
+    n_users, trending_score."""
     code_of = {item: k for k, item in enumerate(model_items)}
     extra = [i for i in catalog["item_id"] if i not in code_of]
     item_ids = np.concatenate([np.asarray(model_items, dtype=object), np.asarray(extra, dtype=object)])
@@ -81,19 +87,27 @@ def build_context(model: Recommender, model_items: np.ndarray, catalog: pd.DataF
     # Items outside the catalog get a unique creator so the cap never merges them.
     missing = creator < 0
     creator[missing] = creator.max(initial=-1) + 1 + np.arange(missing.sum())
-    eligible = cat["moderation_status"].isin(feed_cfg["eligible_moderation"])
+    eligible = cat["moderation_status"].isin(list(feed.eligible_moderation))
     eligible_codes = set(cat.loc[eligible, "code"].tolist())
     ineligible = np.array([k for k in range(len(model_items)) if k not in eligible_codes], dtype=np.int32)
     ok = cat[eligible].sort_values(["trending_score", "item_id"], ascending=[False, True])
-    fresh = ok[ok["is_fresh"] & (ok["n_users"] <= int(feed_cfg["fresh_max_interactions"]))]
+    fresh = ok[ok["is_fresh"] & (ok["n_users"] <= feed.fresh_max_interactions)]
     return FeedContext(
-        model=model, n_model_items=len(model_items), item_ids=item_ids, creator=creator,
+        model=model,
+        n_model_items=len(model_items),
+        item_ids=item_ids,
+        creator=creator,
         ineligible_model_items=ineligible,
-        fresh_codes=fresh["code"].to_numpy(np.int64), fresh_scores=fresh["trending_score"].to_numpy(np.float64),
-        trending_codes=ok["code"].to_numpy(np.int64), trending_scores=ok["trending_score"].to_numpy(np.float64),
-        n=int(feed_cfg["n"]), candidate_multiplier=int(feed_cfg["candidate_multiplier"]),
-        max_per_creator=int(feed_cfg["max_per_creator"]), fresh_share=float(feed_cfg["fresh_share"]),
-        min_user_interactions=int(feed_cfg["min_user_interactions"]))
+        fresh_codes=fresh["code"].to_numpy(np.int64),
+        fresh_scores=fresh["trending_score"].to_numpy(np.float64),
+        trending_codes=ok["code"].to_numpy(np.int64),
+        trending_scores=ok["trending_score"].to_numpy(np.float64),
+        n=feed.n,
+        candidate_multiplier=feed.candidate_multiplier,
+        max_per_creator=feed.max_per_creator,
+        fresh_share=feed.fresh_share,
+        min_user_interactions=feed.min_user_interactions,
+    )
 
 
 def _list_csr(lists: pa.Array, n_cols: int, values: pa.Array | None = None) -> sp.csr_matrix:
@@ -102,8 +116,11 @@ def _list_csr(lists: pa.Array, n_cols: int, values: pa.Array | None = None) -> s
     lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
     indptr = np.r_[0, np.cumsum(lengths)]
     indices = pc.fill_null(lists.flatten(), -1).to_numpy().astype(np.int64)
-    data = (np.ones(len(indices), np.float32) if values is None
-            else pc.fill_null(values.flatten(), 0.0).to_numpy().astype(np.float32))
+    data = (
+        np.ones(len(indices), np.float32)
+        if values is None
+        else pc.fill_null(values.flatten(), 0.0).to_numpy().astype(np.float32)
+    )
     inside = (indices >= 0) & (indices < n_cols)
     if not inside.all():  # codes outside the model's items: not part of this matrix
         rows = np.repeat(np.arange(n_rows), lengths)[inside]
@@ -129,66 +146,59 @@ def compose_feeds(ctx: FeedContext, batch: pa.RecordBatch) -> pa.RecordBatch:
     seen = sp.hstack([history, sp.csr_matrix((b, ctx.n_codes - ctx.n_model_items))], format="csr")
     block = feed_rules.FeedBlock(ctx.creator, (seen + exclude).tocsr(), ctx.max_per_creator)
     n_fresh_slots = ctx.n_fresh_slots
-    fr_codes, fr_scores = feed_rules.fill_from_list(block, warm, ctx.fresh_codes, ctx.fresh_scores,
-                                                    np.full(b, n_fresh_slots), n_fresh_slots, 8 * n_fresh_slots)
+    fr_codes, fr_scores = feed_rules.fill_from_list(
+        block,
+        warm,
+        ctx.fresh_codes,
+        ctx.fresh_scores,
+        np.full(b, n_fresh_slots),
+        n_fresh_slots,
+        8 * n_fresh_slots,
+    )
 
     def recommend(rows, excl, N):
-        return ctx.model.recommend(user_idx[rows], history[rows], N=N, filter_already_liked_items=True,
-                                   filter_items=ctx.ineligible_model_items, exclude=excl)
+        return ctx.model.recommend(
+            user_idx[rows],
+            history[rows],
+            N=N,
+            filter_already_liked_items=True,
+            filter_items=ctx.ineligible_model_items,
+            exclude=excl,
+        )
 
-    cf_codes, cf_scores = feed_rules.fill_from_model(block, warm, recommend, exclude[warm][:, : ctx.n_model_items],
-                                                     n - block.taken, n, n * ctx.candidate_multiplier, ctx.n_model_items)
-    tr_codes, tr_scores = feed_rules.fill_from_list(block, np.arange(b), ctx.trending_codes, ctx.trending_scores,
-                                                    n - block.taken, n, 2 * n)
+    cf_codes, cf_scores = feed_rules.fill_from_model(
+        block,
+        warm,
+        recommend,
+        exclude[warm][:, : ctx.n_model_items],
+        n - block.taken,
+        n,
+        n * ctx.candidate_multiplier,
+        ctx.n_model_items,
+    )
+    tr_codes, tr_scores = feed_rules.fill_from_list(
+        block, np.arange(b), ctx.trending_codes, ctx.trending_scores, n - block.taken, n, 2 * n
+    )
     codes = np.hstack([fr_codes, cf_codes, tr_codes])
     segment = np.repeat(np.array([1, 0, 2]), [n_fresh_slots, n, n])
     present = codes != NO_ITEM
     sel, sel_codes, scores, source, rank = feed_rules.merge(
-        codes, np.hstack([fr_scores, cf_scores, tr_scores]), present & (segment == 0), present & (segment == 1),
-        present & (segment == 2), n, n_fresh_slots)
+        codes,
+        np.hstack([fr_scores, cf_scores, tr_scores]),
+        present & (segment == 0),
+        present & (segment == 1),
+        present & (segment == 2),
+        n,
+        n_fresh_slots,
+    )
     rows = np.broadcast_to(np.arange(b)[:, None], sel.shape)
     return pa.RecordBatch.from_arrays(
-        [batch.column("user_id").take(pa.array(rows[sel])), pa.array(rank[sel]),
-         ctx.item_id_array.take(pa.array(sel_codes[sel])), pa.array(scores[sel]), SOURCES.take(pa.array(source[sel]))],
-        names=["user_id", "rank", "item_id", "score", "source"])
-
-
-def user_blocks(users, interactions, exclusions, item_codes, user_index, n_model_items: int):
-    """One row per active user, the input of `score_users`, built with a single shuffle.
-
-    users: user_id (the users to score); interactions: user_id, item_id, confidence;
-    exclusions: user_id, item_id; item_codes: item_id, code (codes below n_model_items are the
-    model's items: history; seen items the model does not know join the exclusions); user_index: user_id, user_idx (the model's users, small: broadcast).
-    """
-    from pyspark.sql import functions as F
-
-    none = F.lit(None)
-    rows = (users.select("user_id", F.lit(0).alias("kind"), none.cast("int").alias("code"), none.cast("float").alias("confidence"))
-            .unionByName(interactions.join(F.broadcast(item_codes), "item_id")
-                         .select("user_id", F.when(F.col("code") < n_model_items, 1).otherwise(2).alias("kind"),
-                                 F.col("code").cast("int").alias("code"),
-                                 F.col("confidence").cast("float").alias("confidence")))
-            .unionByName(exclusions.join(F.broadcast(item_codes), "item_id")
-                         .select("user_id", F.lit(2).alias("kind"), F.col("code").cast("int").alias("code"),
-                                 none.cast("float").alias("confidence"))))
-    kind = F.col("kind")
-    grouped = (rows.groupBy("user_id")
-               .agg(F.max(kind == 0).alias("active"),
-                    F.collect_list(F.when(kind == 1, F.struct("code", "confidence"))).alias("h"),
-                    F.collect_list(F.when(kind == 2, F.col("code"))).alias("excl"))
-               .where("active"))
-    return (grouped.join(F.broadcast(user_index), "user_id", "left")
-            .select(F.col("user_id").cast("string").alias("user_id"), F.coalesce("user_idx", F.lit(-1)).cast("long").alias("user_idx"),
-                    F.col("h.code").alias("hist_idx"), F.col("h.confidence").alias("hist_conf"), "excl"))
-
-
-def score_users(users_df, ctx_broadcast):
-    """Spark: mapInArrow over blocks of users with the broadcast FeedContext."""
-
-    def run(batches):
-        ctx = ctx_broadcast.value
-        for batch in batches:
-            if batch.num_rows:
-                yield compose_feeds(ctx, batch)
-
-    return users_df.mapInArrow(run, FEED_SCHEMA)
+        [
+            batch.column("user_id").take(pa.array(rows[sel])),
+            pa.array(rank[sel]),
+            ctx.item_id_array.take(pa.array(sel_codes[sel])),
+            pa.array(scores[sel]),
+            SOURCES.take(pa.array(source[sel])),
+        ],
+        names=["user_id", "rank", "item_id", "score", "source"],
+    )

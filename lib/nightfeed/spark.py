@@ -4,6 +4,7 @@ Under `spark-submit` the launcher already chose master and jars; `make install` 
 jars into the venv's pyspark so plain `spark-submit jobs/<stage>.py` needs no `--packages`.
 In-process (the `nightfeed` CLI, tests) we pick `local[*]` and fall back to `spark.jars.packages`.
 """
+
 from __future__ import annotations
 
 import os
@@ -55,8 +56,9 @@ def under_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def build_session(app_name: str = "nightfeed", master: str | None = None,
-                  extra_conf: dict[str, str] | None = None) -> SparkSession:
+def build_session(
+    app_name: str = "nightfeed", master: str | None = None, extra_conf: dict[str, str] | None = None
+) -> SparkSession:
     """A SparkSession with Delta enabled, UTC session time and modest defaults.
 
     Defaults never override what the user passed to spark-submit (`--conf`, spark-defaults.conf).
@@ -83,12 +85,16 @@ def build_session(app_name: str = "nightfeed", master: str | None = None,
     }
     defaults = {
         # 200 shuffle partitions doubled the wall time of a small job here; AQE coalesces further.
-        "spark.sql.shuffle.partitions": os.environ.get("NIGHTFEED_SHUFFLE_PARTITIONS", str(2 * (os.cpu_count() or 2))),
+        "spark.sql.shuffle.partitions": os.environ.get(
+            "NIGHTFEED_SHUFFLE_PARTITIONS", str(2 * (os.cpu_count() or 2))
+        ),
         "spark.sql.adaptive.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
         # Delta replays its log with this many partitions (default 50): far too many for a
         # small lake, where it dominated the cost of every small read.
-        "spark.databricks.delta.snapshotPartitions": os.environ.get("NIGHTFEED_DELTA_SNAPSHOT_PARTITIONS", "2"),
+        "spark.databricks.delta.snapshotPartitions": os.environ.get(
+            "NIGHTFEED_DELTA_SNAPSHOT_PARTITIONS", "2"
+        ),
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
     }
     for key, value in {**defaults, **(extra_conf or {})}.items():
@@ -110,9 +116,14 @@ def install_delta_jars() -> list[Path]:
     if delta_jars_installed():
         return []
     prepare_environment()
-    spark = (SparkSession.builder.master("local[1]").appName("nightfeed-install-jars")
-             .config("spark.jars.packages", DELTA_PACKAGE).config("spark.jars.ivy", ivy_dir())
-             .config("spark.ui.enabled", "false").getOrCreate())
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .appName("nightfeed-install-jars")
+        .config("spark.jars.packages", DELTA_PACKAGE)
+        .config("spark.jars.ivy", ivy_dir())
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
     spark.stop()
     target = pyspark_jars_dir()
     present = {re.sub(r"-[0-9][^-]*\.jar$", "", j.name) for j in target.glob("*.jar")}
@@ -136,8 +147,14 @@ def configure_venv_spark() -> list[str]:
     spark_home = Path(pyspark.__file__).parent
     conf_dir = spark_home / "conf"
     conf_dir.mkdir(exist_ok=True)
-    java_home = next((c for c in ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-21-openjdk-amd64")
-                      if Path(c).exists()), "")
+    java_home = next(
+        (
+            c
+            for c in ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-21-openjdk-amd64")
+            if Path(c).exists()
+        ),
+        "",
+    )
     lines = [
         "# Written by `nightfeed setup-spark` (make install): defaults for this venv's Spark.",
         f'PYSPARK_PYTHON="${{PYSPARK_PYTHON:-{sys.executable}}}"',

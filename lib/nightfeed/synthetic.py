@@ -6,15 +6,16 @@ videos, watch time driven by affinity and duration, likes/shares more likely whe
 high, moderation that removes some videos after they were watched, and a configurable share of
 malformed lines. Any day can be generated on its own and gives the same world.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+
+from .settings import SyntheticSettings
 
 EPOCH = dt.date(2020, 1, 1)
 GLOBAL_ITEMS_PER_DAY = 3
@@ -32,9 +33,9 @@ def _rng(*keys) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class Users:
-    ids: np.ndarray        # str
-    taste: np.ndarray      # (n, topics) rows sum to 1
-    activity: np.ndarray   # per-user activity multiplier
+    ids: np.ndarray  # str
+    taste: np.ndarray  # (n, topics) rows sum to 1
+    activity: np.ndarray  # per-user activity multiplier
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,13 @@ class Catalog:
     creator: np.ndarray
     topic: np.ndarray
     duration_ms: np.ndarray
-    created_ts: np.ndarray   # epoch seconds
-    popularity: np.ndarray   # base popularity
-    status: np.ndarray       # moderation status as of the catalog day
+    created_ts: np.ndarray  # epoch seconds
+    popularity: np.ndarray  # base popularity
+    status: np.ndarray  # moderation status as of the catalog day
 
 
-def users(cfg: dict, seed: int, region: str) -> Users:
-    n, topics = int(cfg["n_users"]), int(cfg["n_topics"])
+def users(cfg: SyntheticSettings, seed: int, region: str) -> Users:
+    n, topics = cfg.n_users, cfg.n_topics
     rng = _rng(seed, region, "users")
     taste = rng.dirichlet(np.full(topics, 0.25), size=n)
     activity = np.clip(rng.lognormal(0.0, 0.6, size=n), 0.1, 4.0)
@@ -57,59 +58,77 @@ def users(cfg: dict, seed: int, region: str) -> Users:
     return Users(ids, taste, activity)
 
 
-def _creators(cfg: dict, seed: int, region: str):
-    n, topics = int(cfg["n_creators"]), int(cfg["n_topics"])
+def _creators(cfg: SyntheticSettings, seed: int, region: str):
+    n, topics = cfg.n_creators, cfg.n_topics
     rng = _rng(seed, region, "creators")
     topic = rng.integers(0, topics, size=n)
     pop = rng.pareto(1.2, size=n) + 0.05
     return topic, pop / pop.sum()
 
 
-def _items_of_day(cfg: dict, seed: int, region: str, day: int) -> dict:
+def _items_of_day(cfg: SyntheticSettings, seed: int, region: str, day: int) -> dict:
     """Videos uploaded on `day`: regional ones plus the few global ones every region lists."""
-    topics = int(cfg["n_topics"])
+    topics = cfg.n_topics
     c_topic, c_pop = _creators(cfg, seed, region)
     rng = _rng(seed, region, "items", day)
-    n = int(cfg["items_per_day"])
+    n = cfg.items_per_day
     creator = rng.choice(len(c_topic), size=n, p=c_pop)
     topic = np.where(rng.random(n) < 0.8, c_topic[creator], rng.integers(0, topics, size=n))
     grng = _rng(seed, "global", "items", day)
     g_topic = grng.integers(0, topics, size=GLOBAL_ITEMS_PER_DAY)
-    ids = [f"v-{region}-{day}-{j:04d}" for j in range(n)] + [f"v-global-{day}-{j:02d}" for j in range(GLOBAL_ITEMS_PER_DAY)]
-    creators = [f"c-{region}-{c:05d}" for c in creator] + [f"c-global-{j:02d}" for j in range(GLOBAL_ITEMS_PER_DAY)]
+    ids = [f"v-{region}-{day}-{j:04d}" for j in range(n)] + [
+        f"v-global-{day}-{j:02d}" for j in range(GLOBAL_ITEMS_PER_DAY)
+    ]
+    creators = [f"c-{region}-{c:05d}" for c in creator] + [
+        f"c-global-{j:02d}" for j in range(GLOBAL_ITEMS_PER_DAY)
+    ]
     all_topic = np.concatenate([topic, g_topic])
     m = len(ids)
-    pop = np.concatenate([c_pop[creator] * len(c_pop), np.full(GLOBAL_ITEMS_PER_DAY, 3.0)]) * rng.lognormal(0, 0.7, m)
+    pop = np.concatenate([c_pop[creator] * len(c_pop), np.full(GLOBAL_ITEMS_PER_DAY, 3.0)]) * rng.lognormal(
+        0, 0.7, m
+    )
     duration = np.clip(rng.lognormal(np.log(30_000), 0.6, m), 5_000, 180_000).astype(np.int64)
     day_start = (EPOCH + dt.timedelta(days=day) - dt.date(1970, 1, 1)).days * 86400
     created = day_start + rng.integers(0, 86400, size=m)
     final = rng.choice(np.array(["approved", "restricted", "removed"]), size=m, p=[0.93, 0.03, 0.04])
     pending = rng.random(m) < 0.3
-    return dict(ids=np.array(ids), creator=np.array(creators), topic=all_topic, duration_ms=duration,
-                created_ts=created, popularity=pop, final=final, pending=pending, day=day)
+    return dict(
+        ids=np.array(ids),
+        creator=np.array(creators),
+        topic=all_topic,
+        duration_ms=duration,
+        created_ts=created,
+        popularity=pop,
+        final=final,
+        pending=pending,
+        day=day,
+    )
 
 
-def catalog(cfg: dict, seed: int, region: str, ds: str) -> Catalog:
+def catalog(cfg: SyntheticSettings, seed: int, region: str, ds: str) -> Catalog:
     """Every video uploaded in the `catalog_days` up to ds, with its moderation status at ds.
 
     New uploads may sit in `pending` on their first day; videos that end up removed or restricted
     were live (approved) for two days first, so they have viewing history.
     """
     day = _day_index(ds)
-    parts = [_items_of_day(cfg, seed, region, d) for d in range(day - int(cfg["catalog_days"]) + 1, day + 1)]
+    parts = [_items_of_day(cfg, seed, region, d) for d in range(day - cfg.catalog_days + 1, day + 1)]
     status = []
     for p in parts:
         age = day - p["day"]
         st = np.where(age >= 2, p["final"], "approved")
         st = np.where((age == 0) & p["pending"], "pending", st)
         status.append(st)
-    cat = {k: np.concatenate([p[k] for p in parts]) for k in ("ids", "creator", "topic", "duration_ms", "created_ts", "popularity")}
+    cat = {
+        k: np.concatenate([p[k] for p in parts])
+        for k in ("ids", "creator", "topic", "duration_ms", "created_ts", "popularity")
+    }
     return Catalog(status=np.concatenate(status), **cat)
 
 
 def _iso(ts: int, offset: str) -> str:
     if offset == "Z":
-        return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     sign = 1 if offset[0] == "+" else -1
     hours, minutes = int(offset[1:3]), int(offset[4:6])
     tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
@@ -120,7 +139,7 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def events(cfg: dict, seed: int, region: str, ds: str) -> list[dict]:
+def events(cfg: SyntheticSettings, seed: int, region: str, ds: str) -> list[dict]:
     """One day of viewing events of a region, as the producer would send them (valid only)."""
     day = _day_index(ds)
     us = users(cfg, seed, region)
@@ -130,19 +149,21 @@ def events(cfg: dict, seed: int, region: str, ds: str) -> list[dict]:
     live = np.isin(cat.status, ["approved", "pending"])
     age_days = np.maximum(0.0, (day_start + 86400 - cat.created_ts) / 86400.0)
     log_pop = np.log(cat.popularity) - 0.25 * age_days
-    topics = int(cfg["n_topics"])
+    topics = cfg.n_topics
     item_topic = np.eye(topics)[cat.topic]
-    active = rng.random(len(us.ids)) < np.clip(float(cfg["active_share"]) * us.activity, 0, 0.98)
+    active = rng.random(len(us.ids)) < np.clip(cfg.active_share * us.activity, 0, 0.98)
     out: list[dict] = []
     n_counter = 0
-    per_session = int(cfg["impressions_per_session"])
+    per_session = cfg.impressions_per_session
     for block in np.array_split(np.flatnonzero(active), max(1, int(active.sum()) // 1000 + 1)):
         if len(block) == 0:
             continue
         aff = us.taste[block] @ item_topic.T * topics  # ~1 on average, high for loved topics
         logits = np.where(live, log_pop + 1.5 * np.log1p(aff), -np.inf)
         gumbel = rng.gumbel(size=logits.shape)
-        n_imp = np.minimum(rng.poisson(float(cfg["sessions_per_active_user"]) * per_session, size=len(block)) + 1, live.sum())
+        n_imp = np.minimum(
+            rng.poisson(cfg.sessions_per_active_user * per_session, size=len(block)) + 1, live.sum()
+        )
         top = np.argsort(-(logits + gumbel), axis=1)[:, : int(n_imp.max())]
         for row, u in enumerate(block):
             items = top[row, : n_imp[row]]
@@ -179,59 +200,13 @@ def events(cfg: dict, seed: int, region: str, ds: str) -> list[dict]:
                     evs.append(("skip", int(watch[i]) if played[i] else 0))
                 for k, (etype, w) in enumerate(evs):
                     n_counter += 1
-                    out.append(dict(event_id=f"{region}-{ds}-{n_counter:09d}", event_type=etype,
-                                    event_ts=_iso(t + k * 2, offset), watch_ms=w, **base))
+                    out.append(
+                        dict(
+                            event_id=f"{region}-{ds}-{n_counter:09d}",
+                            event_type=etype,
+                            event_ts=_iso(t + k * 2, offset),
+                            watch_ms=w,
+                            **base,
+                        )
+                    )
     return out
-
-
-def corrupt(lines: list[str], share: float, region: str, seed: int, ds: str) -> list[str]:
-    """Replace a share of lines with each kind of malformed input a producer may send."""
-    rng = _rng(seed, region, "malformed", ds)
-    n_bad = int(round(len(lines) * share))
-    idx = rng.choice(len(lines), size=min(n_bad, len(lines)), replace=False) if n_bad else []
-    out = list(lines)
-    extra = []
-    for j, i in enumerate(idx):
-        kind = MALFORMED_KINDS[j % len(MALFORMED_KINDS)]
-        ev = json.loads(lines[i])
-        if kind == "bad_json":
-            out[i] = lines[i][: len(lines[i]) // 2]
-        elif kind == "missing_id":
-            ev.pop("user_id")
-            out[i] = json.dumps(ev)
-        elif kind == "negative_watch":
-            ev["event_type"], ev["watch_ms"] = "play", -int(rng.integers(1, 5000))
-            out[i] = json.dumps(ev)
-        elif kind == "unknown_type":
-            ev["event_type"] = "hover"
-            out[i] = json.dumps(ev)
-        elif kind == "duplicate":
-            extra.append(lines[i])
-        elif kind == "wrong_region":
-            ev["region"] = region + "X"
-            out[i] = json.dumps(ev)
-    return out + extra
-
-
-def write_day(lake_root: Path, cfg: dict, seed: int, region: str, ds: str, n_files: int = 2) -> dict:
-    """Land one day of events (JSON Lines, several files) and the item catalog snapshot."""
-    evs = events(cfg, seed, region, ds)
-    lines = [json.dumps(e, separators=(",", ":")) for e in evs]
-    lines = corrupt(lines, float(cfg["malformed_share"]), region, seed, ds)
-    ev_dir = lake_root / "landing" / "events" / f"region={region}" / f"ds={ds}"
-    ev_dir.mkdir(parents=True, exist_ok=True)
-    for old in ev_dir.glob("*.jsonl"):
-        old.unlink()
-    for f in range(n_files):
-        chunk = lines[f::n_files]
-        (ev_dir / f"part-{f:05d}.jsonl").write_text("".join(line + "\n" for line in chunk))
-    cat = catalog(cfg, seed, region, ds)
-    it_dir = lake_root / "landing" / "items" / f"region={region}" / f"ds={ds}"
-    it_dir.mkdir(parents=True, exist_ok=True)
-    with (it_dir / "items.jsonl").open("w") as fh:
-        for i in range(len(cat.ids)):
-            fh.write(json.dumps(dict(
-                item_id=str(cat.ids[i]), creator_id=str(cat.creator[i]), region=region,
-                duration_ms=int(cat.duration_ms[i]), created_ts=_iso(int(cat.created_ts[i]), "Z"),
-                moderation_status=str(cat.status[i])), separators=(",", ":")) + "\n")
-    return {"region": region, "ds": ds, "event_lines": len(lines), "items": len(cat.ids)}

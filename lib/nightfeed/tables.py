@@ -1,8 +1,10 @@
 """Delta Lake I/O: every write replaces exactly one (region, ds) slice, so reruns never duplicate."""
+
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from delta.tables import DeltaTable
@@ -12,25 +14,35 @@ from pyspark.sql import functions as F
 from . import schemas
 from .errors import NightfeedError
 
-# Table name (relative to the lake root) -> schema file in schemas/.
-TABLES = {
-    "bronze/events": "bronze_events",
-    "bronze/events_quarantine": "quarantine",
-    "bronze/items": "bronze_items",
-    "bronze/items_quarantine": "quarantine",
-    "silver/interactions": "silver_interactions",
-    "silver/exclusions": "silver_exclusions",
-    "silver/feed_candidates": "feeds",
-    "gold/user_features": "gold_user_features",
-    "gold/item_features": "gold_item_features",
-    "gold/model_registry": "gold_model_registry",
-    "gold/model_metrics": "gold_model_metrics",
-    "gold/feeds": "feeds",
-    "gold/feed_pointer": "gold_feed_pointer",
+
+@dataclass(frozen=True)
+class Table:
+    """A Delta table of the lake: its name (path under the lake root), schema file and partitions."""
+
+    name: str
+    schema: str  # schemas/<schema>.json
+    partition_columns: tuple[str, ...] = ("region", "ds")
+
+
+# The table registry: every table of the lake, named once.
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table("bronze/events", "bronze_events"),
+        Table("bronze/events_quarantine", "quarantine"),
+        Table("bronze/items", "bronze_items"),
+        Table("bronze/items_quarantine", "quarantine"),
+        Table("silver/interactions", "silver_interactions"),
+        Table("silver/exclusions", "silver_exclusions"),
+        Table("silver/feed_candidates", "feeds"),
+        Table("gold/user_features", "gold_user_features"),
+        Table("gold/item_features", "gold_item_features"),
+        Table("gold/model_registry", "gold_model_registry"),
+        Table("gold/model_metrics", "gold_model_metrics"),
+        Table("gold/feeds", "feeds"),
+        Table("gold/feed_pointer", "gold_feed_pointer", ("region",)),  # one row per region, not per run
+    )
 }
-PARTITION_COLUMNS = ["region", "ds"]
-# Tables holding one row per region (not per run) are partitioned by region only.
-REGION_TABLES = {"gold/feed_pointer"}
 CONFLICT_RETRIES = 6
 # Delta's optimistic-concurrency failures (and a create racing another create): safe to retry.
 RETRYABLE = ("concurrent", "metadatachanged", "protocolchanged", "already exists")
@@ -51,14 +63,16 @@ def exists(spark: SparkSession, path: str) -> bool:
 
 def conform(df: DataFrame, table: str) -> DataFrame:
     """Select and cast the table's columns in schema order; fail clearly on a missing one."""
-    schema = schemas.load(TABLES[table])
+    schema = schemas.load(TABLES[table].schema)
     missing = [f.name for f in schema.fields if f.name not in df.columns]
     if missing:
         raise NightfeedError(f"cannot write {table}: missing columns {missing}")
     return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
 
 
-def write_slice(spark: SparkSession, df: DataFrame, lake_table: str, table: str, region: str, ds: str) -> None:
+def write_slice(
+    spark: SparkSession, df: DataFrame, lake_table: str, table: str, region: str, ds: str
+) -> None:
     """Atomically replace the (region, ds) slice of a Delta table with `df`.
 
     One Delta commit: readers see the old slice or the new one, never a mix. Rows outside the
@@ -66,8 +80,7 @@ def write_slice(spark: SparkSession, df: DataFrame, lake_table: str, table: str,
     partition. Concurrent writers of other regions conflict only on metadata; we retry those.
     """
     out = _slowed_for_tests(conform(df, table), lake_table)
-    writer = (out.write.format("delta").mode("overwrite")
-              .option("replaceWhere", slice_predicate(region, ds)))
+    writer = out.write.format("delta").mode("overwrite").option("replaceWhere", slice_predicate(region, ds))
     if not exists(spark, lake_table):
         _create(spark, lake_table, table)
     _with_conflict_retries(lambda: writer.save(lake_table))
@@ -92,28 +105,38 @@ def _slowed_for_tests(df: DataFrame, lake_table: str) -> DataFrame:
 
 def _create(spark: SparkSession, lake_table: str, table: str) -> None:
     """Create an empty, partitioned table; if another writer wins the race, use its table."""
-    partitions = ["region"] if table in REGION_TABLES else PARTITION_COLUMNS
+    partitions = TABLES[table].partition_columns
     for attempt in range(CONFLICT_RETRIES):
         try:
-            (DeltaTable.createIfNotExists(spark).location(lake_table)
-             .addColumns(schemas.load(TABLES[table])).partitionedBy(*partitions).execute())
+            (
+                DeltaTable.createIfNotExists(spark)
+                .location(lake_table)
+                .addColumns(schemas.load(TABLES[table].schema))
+                .partitionedBy(*partitions)
+                .execute()
+            )
             return
         except Exception as exc:  # noqa: BLE001 - a concurrent create leaves a valid table behind
             if exists(spark, lake_table):
                 return
             if attempt == CONFLICT_RETRIES - 1:
-                raise NightfeedError(f"cannot create Delta table {lake_table}: {str(exc).splitlines()[0][:300]}") from exc
-            time.sleep(0.5 * 2 ** attempt)
+                raise NightfeedError(
+                    f"cannot create Delta table {lake_table}: {str(exc).splitlines()[0][:300]}"
+                ) from exc
+            time.sleep(0.5 * 2**attempt)
 
 
 def latest_version(spark: SparkSession, lake_table: str) -> int:
     return int(DeltaTable.forPath(spark, lake_table).history(1).select("version").first()[0])
 
 
-def set_pointer(spark: SparkSession, lake_table: str, region: str, live_ds: str, model_version: str,
-                feeds_version: int) -> None:
+def set_pointer(
+    spark: SparkSession, lake_table: str, region: str, live_ds: str, model_version: str, feeds_version: int
+) -> None:
     """Point the region's live feed at (live_ds, feeds table version): one atomic commit."""
-    row = spark.createDataFrame([(region, live_ds, model_version, int(feeds_version))], schemas.load("gold_feed_pointer"))
+    row = spark.createDataFrame(
+        [(region, live_ds, model_version, int(feeds_version))], schemas.load("gold_feed_pointer")
+    )
     if not exists(spark, lake_table):
         _create(spark, lake_table, "gold/feed_pointer")
     writer = row.write.format("delta").mode("overwrite").option("replaceWhere", slice_predicate(region))
@@ -135,7 +158,7 @@ def _with_conflict_retries(action):
             text = (type(exc).__name__ + " " + str(exc)[:2000]).lower()
             if not any(r in text for r in RETRYABLE) or attempt == CONFLICT_RETRIES - 1:
                 raise
-            time.sleep(0.5 * 2 ** attempt)
+            time.sleep(0.5 * 2**attempt)
     return None
 
 
@@ -145,19 +168,62 @@ def read(spark: SparkSession, lake_table: str, table: str | None = None) -> Data
         return spark.read.format("delta").load(lake_table)
     if table is None:
         raise NightfeedError(f"missing Delta table {lake_table}")
-    return spark.createDataFrame([], schemas.load(TABLES[table]))
+    return spark.createDataFrame([], schemas.load(TABLES[table].schema))
 
 
-def read_slice(spark: SparkSession, lake_table: str, region: str, ds: str, table: str | None = None) -> DataFrame:
+def read_slice(
+    spark: SparkSession, lake_table: str, region: str, ds: str, table: str | None = None
+) -> DataFrame:
     return read(spark, lake_table, table).where(slice_predicate(region, ds))
 
 
 def require_slice(spark: SparkSession, lake_table: str, region: str, ds: str, produced_by: str) -> DataFrame:
     """The (region, ds) slice; a clear error naming the stage to run first if it is absent."""
     if not exists(spark, lake_table):
-        raise NightfeedError(f"missing input {lake_table} for region={region} ds={ds}: run {produced_by} first")
+        raise NightfeedError(
+            f"missing input {lake_table} for region={region} ds={ds}: run {produced_by} first"
+        )
     df = read_slice(spark, lake_table, region, ds)
     if df.limit(1).count() == 0:
         raise NightfeedError(f"no rows in {lake_table} for region={region} ds={ds}: run {produced_by} first")
     return df
 
+
+class LakeTables:
+    """The lake's tables by registry name, bound to one SparkSession: what stages read and write.
+
+    `t.write_slice("gold/feeds", df, region, ds)` replaces that slice in one commit;
+    `t.read_slice(name, region, ds)` is empty (with the schema) when the table does not exist yet.
+    """
+
+    def __init__(self, spark: SparkSession, root: Path):
+        self.spark, self.root = spark, Path(root)
+
+    def path(self, name: str) -> str:
+        if name not in TABLES:
+            raise NightfeedError(f"unknown table {name!r}; known: {', '.join(TABLES)}")
+        return str(self.root / name)
+
+    def exists(self, name: str) -> bool:
+        return exists(self.spark, self.path(name))
+
+    def read(self, name: str) -> DataFrame:
+        return read(self.spark, self.path(name), name)
+
+    def read_slice(self, name: str, region: str, ds: str) -> DataFrame:
+        return read_slice(self.spark, self.path(name), region, ds, name)
+
+    def require_slice(self, name: str, region: str, ds: str, produced_by: str) -> DataFrame:
+        return require_slice(self.spark, self.path(name), region, ds, produced_by)
+
+    def write_slice(self, name: str, df: DataFrame, region: str, ds: str) -> None:
+        write_slice(self.spark, df, self.path(name), name, region, ds)
+
+    def latest_version(self, name: str) -> int:
+        return latest_version(self.spark, self.path(name))
+
+    def pointer(self, region: str):
+        return pointer(self.spark, self.path("gold/feed_pointer"), region)
+
+    def set_pointer(self, region: str, live_ds: str, model_version: str, feeds_version: int) -> None:
+        set_pointer(self.spark, self.path("gold/feed_pointer"), region, live_ds, model_version, feeds_version)

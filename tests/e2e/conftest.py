@@ -1,33 +1,13 @@
 """A tiny two-region lake run through every nightly stage once per test session."""
-import datetime as dt
+
 import shutil
-from pathlib import Path
 
 import pytest
 
-from conftest import land_tiny
-from nightfeed import config, stages
+from helpers import DS, land_tiny, run_nightly
+from nightfeed import config
 
-DS = "2026-11-25"
 REGIONS = ("AA", "BB")
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def shift(ds: str, days: int) -> str:
-    return (dt.date.fromisoformat(ds) + dt.timedelta(days=days)).isoformat()
-
-
-def nightly_cfg(region: str) -> dict:
-    cfg = config.region_config(region)
-    cfg["model"]["time_budget_s"] = 20
-    return cfg
-
-
-def run_nightly(spark, lake, region, ds=DS, backfill=(2, 1), **stage_options):
-    cfg = nightly_cfg(region)
-    for back in backfill:
-        stages.run(spark, lake, "ingest_events", region, shift(ds, -back), cfg)
-    return {st: stages.run(spark, lake, st, region, ds, cfg, **stage_options.get(st, {})) for st in stages.NIGHTLY}
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,11 @@
 """Everything a producer can send, through the real ingest stage: nothing lost, every line explained."""
+
 import json
 
 import pytest
 
-from e2e.conftest import nightly_cfg
-from nightfeed import config, stages, tables
+from helpers import nightly_cfg
+from nightfeed import config, pipeline, tables
 from nightfeed.errors import NightfeedError
 
 pytestmark = pytest.mark.e2e
@@ -12,8 +13,15 @@ DS = "2026-11-25"
 
 
 def ev(**overrides):
-    base = {"event_id": "e-ok", "user_id": "u1", "item_id": "v1", "event_type": "play",
-            "event_ts": "2026-11-25T10:00:00Z", "watch_ms": 1000, "region": "QQ"}
+    base = {
+        "event_id": "e-ok",
+        "user_id": "u1",
+        "item_id": "v1",
+        "event_type": "play",
+        "event_ts": "2026-11-25T10:00:00Z",
+        "watch_ms": 1000,
+        "region": "QQ",
+    }
     base.update(overrides)
     return json.dumps({k: v for k, v in base.items() if v is not ...}).encode()
 
@@ -21,15 +29,18 @@ def ev(**overrides):
 # (bytes of one line, expected reason or None for valid)
 LINES = [
     (ev(event_id="ok-1"), None),
-    (ev(event_id="ok-2", event_ts="2026-11-25T23:30:00-02:00"), None),           # late arrival within tolerance
-    (b'{"event_id": "bad-json", "user_id": ', "invalid_json"),                     # truncated
+    (ev(event_id="ok-2", event_ts="2026-11-25T23:30:00-02:00"), None),  # late arrival within tolerance
+    (b'{"event_id": "bad-json", "user_id": ', "invalid_json"),  # truncated
     (b"this is not json", "invalid_json"),
     (ev(event_id="wrong-type", watch_ms="lots"), "invalid_watch_ms"),
     (ev(event_id="nested", user_id={"id": 1}), "wrong_type"),
     (ev(event_id="missing", item_id=...), "missing_item_id"),
     (ev(event_id="extra", referrer="ads"), "unknown_field"),
-    (b'{"event_id": "latin1", "user_id": "u\xe9", "item_id": "v1", "event_type": "play", '
-     b'"event_ts": "2026-11-25T10:00:00Z", "watch_ms": 1, "region": "QQ"}', "invalid_encoding"),
+    (
+        b'{"event_id": "latin1", "user_id": "u\xe9", "item_id": "v1", "event_type": "play", '
+        b'"event_ts": "2026-11-25T10:00:00Z", "watch_ms": 1, "region": "QQ"}',
+        "invalid_encoding",
+    ),
     (ev(event_id="dup-in-file"), None),
     (ev(event_id="dup-in-file"), "duplicate_event_id"),
     (ev(event_id="other-region", region="ZZ"), "region_mismatch"),
@@ -50,9 +61,8 @@ def test_every_bad_input_kind_is_quarantined_with_its_reason(spark, tmp_path):
     (folder / "a.jsonl").write_bytes(b"\n".join(line for line, _ in LINES) + b"\n")
     (folder / "b.jsonl").write_bytes(b"\n".join(line for line, _ in SECOND_FILE) + b"\n")
     (folder / "empty.jsonl").write_bytes(b"")
-    cfg = nightly_cfg("QQ")
-    cfg["max_quarantine_share"] = 1.0
-    summary = stages.run(spark, lake, "ingest_events", "QQ", DS, cfg)
+    cfg = nightly_cfg("QQ", ingest={"max_quarantine_share": 1.0})
+    summary = pipeline.run(spark, lake, "ingest_events", "QQ", DS, cfg)
     expected = [r for _, r in LINES + SECOND_FILE]
     assert summary["lines_read"] == len(expected) == summary["valid"] + summary["quarantined"]
     assert summary["valid"] == expected.count(None)
@@ -66,14 +76,17 @@ def test_every_bad_input_kind_is_quarantined_with_its_reason(spark, tmp_path):
 
 def test_duplicates_across_days_are_quarantined(spark, tmp_path):
     lake = config.Lake(tmp_path)
-    cfg = nightly_cfg("QQ")
-    cfg["max_quarantine_share"] = 1.0
+    cfg = nightly_cfg("QQ", ingest={"max_quarantine_share": 1.0})
     for ds, ids in (("2026-11-24", ["x1", "x2"]), (DS, ["x2", "x3"])):
         folder = lake.landing("events", "QQ", ds)
         folder.mkdir(parents=True)
-        (folder / "a.jsonl").write_bytes(b"\n".join(ev(event_id=i, event_ts=f"{ds}T10:00:00Z") for i in ids) + b"\n")
-        stages.run(spark, lake, "ingest_events", "QQ", ds, cfg)
-    reasons = [r.reason for r in tables.read_slice(spark, lake.table("bronze/events_quarantine"), "QQ", DS).collect()]
+        (folder / "a.jsonl").write_bytes(
+            b"\n".join(ev(event_id=i, event_ts=f"{ds}T10:00:00Z") for i in ids) + b"\n"
+        )
+        pipeline.run(spark, lake, "ingest_events", "QQ", ds, cfg)
+    reasons = [
+        r.reason for r in tables.read_slice(spark, lake.table("bronze/events_quarantine"), "QQ", DS).collect()
+    ]
     assert reasons == ["duplicate_event_id"]
 
 
@@ -83,7 +96,7 @@ def test_too_much_quarantine_fails_without_touching_bronze(spark, tmp_path):
     folder.mkdir(parents=True)
     (folder / "a.jsonl").write_bytes(b"garbage\n" * 9 + ev(event_id="fine") + b"\n")
     with pytest.raises(NightfeedError, match=r"9 of 10 lines quarantined"):
-        stages.run(spark, lake, "ingest_events", "QQ", DS, nightly_cfg("QQ"))
+        pipeline.run(spark, lake, "ingest_events", "QQ", DS, nightly_cfg("QQ"))
     assert tables.read_slice(spark, lake.table("bronze/events_quarantine"), "QQ", DS).count() == 9
     assert not tables.exists(spark, lake.table("bronze/events"))
 
@@ -93,5 +106,5 @@ def test_empty_delivery_ingests_nothing_and_balances(spark, tmp_path):
     folder = lake.landing("events", "QQ", DS)
     folder.mkdir(parents=True)
     (folder / "empty.jsonl").write_bytes(b"")
-    summary = stages.run(spark, lake, "ingest_events", "QQ", DS, nightly_cfg("QQ"))
+    summary = pipeline.run(spark, lake, "ingest_events", "QQ", DS, nightly_cfg("QQ"))
     assert summary["lines_read"] == summary["valid"] == summary["quarantined"] == 0

@@ -1,4 +1,5 @@
 """The real stages on a tiny generated lake: contracts, feed invariants, idempotent reruns."""
+
 import json
 import os
 import subprocess
@@ -8,9 +9,10 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from conftest import land_tiny
-from e2e.conftest import DS, REGIONS, ROOT, nightly_cfg
-from nightfeed import config, stages, tables
+from e2e.conftest import REGIONS
+from helpers import DS, ROOT, land_tiny, nightly_cfg
+from nightfeed import config, pipeline, tables
+from nightfeed.pipeline import registry
 
 pytestmark = pytest.mark.e2e
 
@@ -40,13 +42,20 @@ def test_feeds_satisfy_the_contract(spark, tiny_lake):
     assert {r.region for r in feeds.select("region").distinct().collect()} == set(REGIONS)
     for region in REGIONS:
         f = feeds.where((F.col("region") == region) & (F.col("ds") == DS)).toPandas()
-        active = {r.user_id for r in tables.read_slice(spark, lake.table("gold/user_features"), region, DS).collect()}
+        active = {
+            r.user_id
+            for r in tables.read_slice(spark, lake.table("gold/user_features"), region, DS).collect()
+        }
         assert set(f.user_id) == active, "every active user has a feed"
         for _, g in f.groupby("user_id"):
             assert sorted(g["rank"]) == list(range(1, len(g) + 1))
             assert g["item_id"].is_unique
             assert (g.sort_values("rank")["score"].diff().dropna() <= 1e-9).all()
-        finished = tables.read_slice(spark, lake.table("silver/exclusions"), region, DS).where("reason = 'finished'").toPandas()
+        finished = (
+            tables.read_slice(spark, lake.table("silver/exclusions"), region, DS)
+            .where("reason = 'finished'")
+            .toPandas()
+        )
         assert not set(zip(f.user_id, f.item_id)) & set(zip(finished.user_id, finished.item_id))
         items = tables.read_slice(spark, lake.table("gold/item_features"), region, DS).toPandas()
         status = dict(zip(items.item_id, items.moderation_status))
@@ -68,14 +77,23 @@ def test_model_is_registered_and_beats_popularity_offline(spark, tiny_lake):
 def test_rerunning_every_stage_leaves_identical_tables(spark, tiny_lake):
     lake, _ = tiny_lake
     region = REGIONS[0]
-    watched = ["bronze/events", "bronze/events_quarantine", "silver/interactions", "silver/exclusions",
-               "gold/user_features", "gold/item_features", "gold/model_registry", "gold/model_metrics",
-               "silver/feed_candidates", "gold/feeds"]
+    watched = [
+        "bronze/events",
+        "bronze/events_quarantine",
+        "silver/interactions",
+        "silver/exclusions",
+        "gold/user_features",
+        "gold/item_features",
+        "gold/model_registry",
+        "gold/model_metrics",
+        "silver/feed_candidates",
+        "gold/feeds",
+    ]
     before = {t: slice_rows(spark, lake, t, region) for t in watched}
     totals = {t: tables.read(spark, lake.table(t)).count() for t in watched}
     cfg = nightly_cfg(region)
-    for st in stages.NIGHTLY:
-        stages.run(spark, lake, st, region, DS, cfg)
+    for st in registry.NIGHTLY:
+        pipeline.run(spark, lake, st, region, DS, cfg)
     for t in watched:
         assert slice_rows(spark, lake, t, region) == before[t], t
         assert tables.read(spark, lake.table(t)).count() == totals[t], t
@@ -94,8 +112,13 @@ def test_tables_are_readable_by_another_delta_reader(spark, tiny_lake):
 def _spark_submit(job, *args, lake):
     env = {**os.environ, "NIGHTFEED_LAKE": str(lake)}
     env.pop("PYSPARK_GATEWAY_PORT", None)
-    return subprocess.run([str(Path(sys.executable).parent / "spark-submit"), str(ROOT / "jobs" / f"{job}.py"), *args],
-                          capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "spark-submit"), str(ROOT / "jobs" / f"{job}.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
 
 
 def _error_lines(res):
@@ -110,7 +133,9 @@ def test_spark_submit_job_bad_arguments_give_one_line_errors(tmp_path):
     assert len(errors) == 1 and "YYYY-MM-DD" in errors[0]
     res = _spark_submit("ingest_events", "--region", "US", "--ds", DS, lake=tmp_path)
     assert res.returncode == 2
-    assert _error_lines(res) == [f"error: landing folder not found: {tmp_path}/landing/events/region=US/ds={DS}"]
+    assert _error_lines(res) == [
+        f"error: landing folder not found: {tmp_path}/landing/events/region=US/ds={DS}"
+    ]
     assert "Traceback" not in res.stdout + res.stderr
 
 
@@ -119,5 +144,9 @@ def test_spark_submit_runs_a_stage_for_an_adhoc_region(spark, tmp_path):
     res = _spark_submit("ingest_events", "--region", "ZZ", "--ds", DS, lake=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     summary = json.loads(res.stdout.strip().splitlines()[-1])
-    assert summary["lines_read"] == summary["valid"] + summary["quarantined"] == landing_lines(config.Lake(tmp_path), "ZZ", DS)
+    assert (
+        summary["lines_read"]
+        == summary["valid"] + summary["quarantined"]
+        == landing_lines(config.Lake(tmp_path), "ZZ", DS)
+    )
     assert tables.read_slice(spark, str(tmp_path / "bronze/events"), "ZZ", DS).count() == summary["valid"]

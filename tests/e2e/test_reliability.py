@@ -1,4 +1,5 @@
 """Faults a production run meets: kills mid-write, concurrent regions, a worse model, rollback, bad feeds."""
+
 import json
 import os
 import signal
@@ -9,10 +10,10 @@ import time
 import pytest
 from pyspark.sql import functions as F
 
-from conftest import land_tiny
-from e2e.conftest import DS, ROOT, nightly_cfg, shift
-from nightfeed import publish, stages, tables
+from helpers import DS, ROOT, land_tiny, nightly_cfg, shift
+from nightfeed import pipeline, tables
 from nightfeed.errors import NightfeedError
+from nightfeed.pipeline import publish
 
 pytestmark = pytest.mark.e2e
 NEXT = shift(DS, 1)
@@ -27,9 +28,18 @@ def test_sigkill_mid_write_leaves_tables_at_their_last_commit(spark, lake_copy):
     before_version = version(spark, table)
     before_rows = tables.read(spark, table).count()
     files_before = {p for p in (lake_copy.root / "silver/interactions").rglob("*.parquet")}
-    env = {**os.environ, "NIGHTFEED_LAKE": str(lake_copy.root), "NIGHTFEED_TEST_SLOW_WRITE": "silver/interactions:3"}
-    proc = subprocess.Popen([sys.executable, "-m", "nightfeed.cli", "stage", "build_features", "--region", "AA",
-                             "--ds", DS], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    env = {
+        **os.environ,
+        "NIGHTFEED_LAKE": str(lake_copy.root),
+        "NIGHTFEED_TEST_SLOW_WRITE": "silver/interactions:3",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nightfeed.cli", "stage", "build_features", "--region", "AA", "--ds", DS],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.time() + 240
     while time.time() < deadline:
         new = {p for p in (lake_copy.root / "silver/interactions").rglob("*.parquet")} - files_before
@@ -47,7 +57,7 @@ def test_sigkill_mid_write_leaves_tables_at_their_last_commit(spark, lake_copy):
     from deltalake import DeltaTable
 
     assert DeltaTable(table).version() == before_version and len(DeltaTable(table).to_pandas()) == before_rows
-    stages.run(spark, lake_copy, "build_features", "AA", DS, nightly_cfg("AA"))
+    pipeline.run(spark, lake_copy, "build_features", "AA", DS, nightly_cfg("AA"))
     assert version(spark, table) > before_version
     assert tables.read(spark, table).count() == before_rows
 
@@ -55,8 +65,19 @@ def test_sigkill_mid_write_leaves_tables_at_their_last_commit(spark, lake_copy):
 def _submit(job, region, ds, lake_root):
     env = {**os.environ, "NIGHTFEED_LAKE": str(lake_root)}
     env.pop("PYSPARK_GATEWAY_PORT", None)
-    return subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "spark-submit"), str(ROOT / "jobs" / f"{job}.py"),
-                             "--region", region, "--ds", ds], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [
+            os.path.join(os.path.dirname(sys.executable), "spark-submit"),
+            str(ROOT / "jobs" / f"{job}.py"),
+            "--region",
+            region,
+            "--ds",
+            ds,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_two_regions_ingest_concurrently_into_new_tables(spark, tmp_path):
@@ -64,29 +85,36 @@ def test_two_regions_ingest_concurrently_into_new_tables(spark, tmp_path):
         land_tiny(tmp_path, region, DS, days=1, seed=3 + i)
     procs = [_submit("ingest_events", region, DS, tmp_path) for region in ("CA", "CB")]
     outs = [p.communicate(timeout=600)[0].decode() for p in procs]
-    errors = [[l for l in o.splitlines() if l.startswith(("error:", "Traceback", "pyspark.errors", "py4j"))] for o in outs]
+    errors = [
+        [l for l in o.splitlines() if l.startswith(("error:", "Traceback", "pyspark.errors", "py4j"))]
+        for o in outs
+    ]
     assert [p.returncode for p in procs] == [0, 0], errors
     for region, out in zip(("CA", "CB"), outs):
         summary = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
-        assert tables.read_slice(spark, str(tmp_path / "bronze/events"), region, DS).count() == summary["valid"]
-    regions = {r.region for r in tables.read(spark, str(tmp_path / "bronze/events")).select("region").distinct().collect()}
+        assert (
+            tables.read_slice(spark, str(tmp_path / "bronze/events"), region, DS).count() == summary["valid"]
+        )
+    regions = {
+        r.region
+        for r in tables.read(spark, str(tmp_path / "bronze/events")).select("region").distinct().collect()
+    }
     assert regions == {"CA", "CB"}
 
 
 def _next_day(spark, lake, model=None, tamper=None, max_ndcg_drop=1.0):
     """Run the next day for region AA; by default the gate lets any model through."""
     land_tiny(lake.root, "AA", NEXT, days=1, seed=11)
-    cfg = nightly_cfg("AA")
-    cfg["gate"]["max_ndcg_drop"] = max_ndcg_drop
-    stages.run(spark, lake, "ingest_events", "AA", NEXT, cfg)
+    cfg = nightly_cfg("AA", gate={"max_ndcg_drop": max_ndcg_drop})
+    pipeline.run(spark, lake, "ingest_events", "AA", NEXT, cfg)
     for st in ("validate_events", "build_features", "validate_features"):
-        stages.run(spark, lake, st, "AA", NEXT, cfg)
-    stages.run(spark, lake, "train_model", "AA", NEXT, cfg, **({"model_type": model} if model else {}))
-    stages.run(spark, lake, "score_feeds", "AA", NEXT, cfg)
+        pipeline.run(spark, lake, st, "AA", NEXT, cfg)
+    pipeline.run(spark, lake, "train_model", "AA", NEXT, cfg, **({"model_type": model} if model else {}))
+    pipeline.run(spark, lake, "score_feeds", "AA", NEXT, cfg)
     if tamper:
         tamper(spark, lake)
-    stages.run(spark, lake, "validate_feeds", "AA", NEXT, cfg)
-    return stages.run(spark, lake, "publish_feeds", "AA", NEXT, cfg)
+    pipeline.run(spark, lake, "validate_feeds", "AA", NEXT, cfg)
+    return pipeline.run(spark, lake, "publish_feeds", "AA", NEXT, cfg)
 
 
 def test_gate_rejects_a_worse_model_and_the_previous_feed_stays_live(spark, lake_copy):
@@ -103,16 +131,22 @@ def test_failing_feed_check_stops_publishing(spark, lake_copy):
     def duplicate_a_row(spark, lake):
         cand = tables.read_slice(spark, lake.table("silver/feed_candidates"), "AA", NEXT)
         first = cand.where("rank = 1").limit(1)
-        tables.write_slice(spark, cand.unionByName(first.withColumn("rank", F.lit(999))),
-                           lake.table("silver/feed_candidates"), "silver/feed_candidates", "AA", NEXT)
+        tables.write_slice(
+            spark,
+            cand.unionByName(first.withColumn("rank", F.lit(999))),
+            lake.table("silver/feed_candidates"),
+            "silver/feed_candidates",
+            "AA",
+            NEXT,
+        )
 
     live_before = publish.live_pointer(spark, lake_copy, "AA")
     with pytest.raises(NightfeedError, match="feeds checks failed.*no_duplicate_items_per_user"):
         _next_day(spark, lake_copy, tamper=duplicate_a_row)
     assert publish.live_pointer(spark, lake_copy, "AA") == live_before
     with pytest.raises(NightfeedError, match="feed checks failed"):
-        stages.run(spark, lake_copy, "publish_feeds", "AA", NEXT, nightly_cfg("AA"))
-    report = stages.run(spark, lake_copy, "quality_report", "AA", NEXT, nightly_cfg("AA"))
+        pipeline.run(spark, lake_copy, "publish_feeds", "AA", NEXT, nightly_cfg("AA"))
+    report = pipeline.run(spark, lake_copy, "quality_report", "AA", NEXT, nightly_cfg("AA"))
     assert report["status"] == "failed"
     summary = json.loads(open(report["summary_json"]).read())
     assert "no_duplicate_items_per_user" in summary["suites"]["feeds"]["failed"]
@@ -139,12 +173,15 @@ def test_publish_then_rollback_by_ds_and_by_version(spark, lake_copy):
 
 def test_quality_report_is_written_for_each_run(tiny_lake):
     lake, results = tiny_lake
-    for region, res in results.items():
+    for res in results.values():
         report = res["quality_report"]
         summary = json.loads(open(report["summary_json"]).read())
         assert summary["status"] in ("passed", "passed_with_warnings")
         assert set(summary["suites"]) == {"events", "features", "feeds"}
-        assert sum(summary["quarantine"]["bronze/events_quarantine"].values()) == res["ingest_events"]["quarantined"]
+        assert (
+            sum(summary["quarantine"]["bronze/events_quarantine"].values())
+            == res["ingest_events"]["quarantined"]
+        )
         assert report["data_docs"] and os.path.exists(report["data_docs"])
         assert "<style>" in open(report["summary_html"]).read()
     assert (lake.root / "reports/quality/index.html").exists()

@@ -4,7 +4,8 @@ import scipy.sparse as sp
 
 from nightfeed import models
 from nightfeed.errors import NightfeedError
-from nightfeed.tuning import AutoModel, holdout
+from nightfeed.evaluation.splits import holdout
+from nightfeed.models.auto import AutoModel
 
 
 def block_matrix(n_users=40, n_items=30, seed=0):
@@ -17,8 +18,12 @@ def block_matrix(n_users=40, n_items=30, seed=0):
     return sp.csr_matrix(dense)
 
 
-FAST = {"popularity": {}, "als": {"factors": 8, "iterations": 5}, "bpr": {"factors": 8, "iterations": 20},
-        "ease": {"l2": 10.0}}
+FAST = {
+    "popularity": {},
+    "als": {"factors": 8, "iterations": 5},
+    "bpr": {"factors": 8, "iterations": 20},
+    "ease": {"l2": 10.0},
+}
 
 
 @pytest.mark.parametrize("name", list(FAST))
@@ -97,9 +102,14 @@ def test_auto_records_trials_and_picks_the_best(tmp_path):
 
 def test_blend_saves_and_loads(tmp_path):
     x = block_matrix()
-    blend = models.create("blend", members=[{"model": "ease", "params": {"l2": 10.0}},
-                                            {"model": "als", "params": {"factors": 8, "iterations": 5}}],
-                          weights=[0.7, 0.3]).fit(x)
+    blend = models.create(
+        "blend",
+        members=[
+            {"model": "ease", "params": {"l2": 10.0}},
+            {"model": "als", "params": {"factors": 8, "iterations": 5}},
+        ],
+        weights=[0.7, 0.3],
+    ).fit(x)
     ids, _ = blend.recommend(np.arange(4), x[:4], N=5)
     blend.save(tmp_path / "b")
     ids2, _ = models.load(tmp_path / "b").recommend(np.arange(4), x[:4], N=5)

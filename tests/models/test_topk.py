@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from nightfeed.models.base import NO_ITEM, mask_excluded, select_topk
+from nightfeed.models.base import mask_excluded
+from nightfeed.topk import NO_ITEM, select_topk
 
 
 def reference_topk(scores, k):
@@ -56,7 +57,9 @@ def test_factor_model_norm_bound_gives_the_exact_top_n():
     model = create("als")
     model.user_factors = rng.normal(size=(n_users, 8)).astype(np.float32)
     model.user_factors[0] = 0.0  # every score 0: ties everywhere
-    items = rng.normal(size=(n_items, 8)) * rng.pareto(1.5, size=(n_items, 1))  # skewed norms, like popularity
+    items = rng.normal(size=(n_items, 8)) * rng.pareto(
+        1.5, size=(n_items, 1)
+    )  # skewed norms, like popularity
     items[100:110] = items[5]  # identical items tie for every user
     model.item_factors = items.astype(np.float32)
     model.n_items = n_items

@@ -1,32 +1,20 @@
-"""Model registry: every recommender by its configured name."""
+"""Model registry: every recommender by its name. Importing a model's module registers it
+(`Recommender.__init_subclass__`), so the imports below are the registry's entries, in the order
+users see them; every list of model names is derived from it."""
+
 from __future__ import annotations
 
-from .base import FactorModel, NO_ITEM, Recommender
-from .blend import BlendModel
-from .ease import EASEModel
-from .implicit_models import ALSModel, BPRModel
-from .popularity import PopularityModel
-from .spark_als import SparkALSModel
+# The order of these imports is the order users see the models in.
+from . import popularity, implicit_models, ease, spark_als, auto, blend  # noqa: F401 - registers them
+from .base import REGISTRY, FactorModel, Recommender, create, seeded
 
-MODELS: dict[str, type[Recommender]] = {
-    cls.name: cls for cls in (PopularityModel, ALSModel, BPRModel, EASEModel, SparkALSModel, BlendModel)
-}
-MODEL_NAMES = ("popularity", "als", "bpr", "ease", "spark-als", "auto")  # user-facing; blend is built by auto
-
-
-def create(name: str, **params) -> Recommender:
-    """A model by name (`auto` lives in `nightfeed.tuning`, which builds on these)."""
-    if name == "auto":
-        from ..tuning import AutoModel
-
-        return AutoModel(**params)
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
-    return MODELS[name](**params)
+MODELS: dict[str, type[Recommender]] = REGISTRY
+MODEL_NAMES: tuple[str, ...] = tuple(name for name, cls in REGISTRY.items() if cls.user_facing)
 
 
 def load(path) -> Recommender:
+    """The model saved at `path` (its saved type decides the class)."""
     return Recommender.load(path)
 
 
-__all__ = ["MODELS", "MODEL_NAMES", "NO_ITEM", "FactorModel", "Recommender", "create", "load"]
+__all__ = ["MODELS", "MODEL_NAMES", "FactorModel", "Recommender", "create", "load", "seeded"]

@@ -4,6 +4,7 @@ Rows of `user_items` are users, columns items (contiguous integer ids), values c
 `recommend` returns `(ids, scores)` of shape (len(userids), N); slots without a candidate hold
 id -1 and score -inf. Excluded items (already seen, filtered) are never returned.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-NO_ITEM = -1
+from ..topk import NO_ITEM, select_topk
+
 BLOCK_USERS = 1024  # users scored at once: memory per block is BLOCK_USERS × items × 4 bytes
 
 
@@ -23,8 +25,9 @@ def as_csr(matrix) -> sp.csr_matrix:
     return csr
 
 
-def exclusion_matrix(user_items: sp.csr_matrix | None, exclude: sp.csr_matrix | None,
-                     filter_already_liked_items: bool) -> sp.csr_matrix | None:
+def exclusion_matrix(
+    user_items: sp.csr_matrix | None, exclude: sp.csr_matrix | None, filter_already_liked_items: bool
+) -> sp.csr_matrix | None:
     """Union of the seen items (if filtered) and explicit exclusions, as a binary CSR."""
     parts = []
     if filter_already_liked_items and user_items is not None:
@@ -41,7 +44,9 @@ def exclusion_matrix(user_items: sp.csr_matrix | None, exclude: sp.csr_matrix | 
     return as_csr(total)
 
 
-def mask_excluded(scores: np.ndarray, exclude: sp.csr_matrix | None, column_of: np.ndarray | None = None) -> np.ndarray:
+def mask_excluded(
+    scores: np.ndarray, exclude: sp.csr_matrix | None, column_of: np.ndarray | None = None
+) -> np.ndarray:
     """Set each row's excluded items to -inf, in place.
 
     `column_of` maps item ids to score columns; ids mapped outside [0, columns) are not in this block.
@@ -58,106 +63,55 @@ def mask_excluded(scores: np.ndarray, exclude: sp.csr_matrix | None, column_of: 
     return scores
 
 
-def select_topk(scores: np.ndarray, k: int, ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k ids per row (by score, ties by lower id), -inf never selected.
-
-    ids: the id of each column (1-d), or of each cell (2-d), non-negative and below 2**31;
-    None: the column index.
-
-    Sorting whole rows is what makes naive top-N slow. Here one pass keeps the entries at or
-    above a per-row threshold, then only those few are sorted. The threshold comes from a strided
-    sample (a few hundred candidates per row); rows where the sample is misleading get the exact
-    k-th value instead. Short rows are padded with NO_ITEM / -inf.
-    """
-    b, n = scores.shape
-    k = min(k, n)
-    if b == 0 or k == 0:
-        return np.full((b, k), NO_ITEM, np.int64), np.full((b, k), -np.inf, np.float32)
-    lowest = np.finfo(scores.dtype).min
-    stride = n // (8 * k)
-    if stride >= 2:
-        sample = scores[:, ::stride]
-        nth = max(0, sample.shape[1] - 2 - 2 * k // stride)  # about 2k of the row's scores lie above it
-        threshold = np.maximum(np.partition(sample, nth, axis=1)[:, nth], lowest)
-        flat = np.flatnonzero(scores >= threshold[:, None])  # row-major: rows, then columns, ascending
-        counts = np.bincount(flat // n, minlength=b)
-        good = (counts >= k) & (counts <= 8 * k)
-    else:
-        flat, good = np.empty(0, np.int64), np.zeros(b, bool)
-    if not good.all():
-        flat = np.sort(np.concatenate([flat[good[flat // n]], _exact_candidates(scores, np.flatnonzero(~good), k, lowest)]))
-    rows = flat // n
-    counts = np.bincount(rows, minlength=b)
-    width = max(int(counts.max()), k)
-    position = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)
-    if ids is None:
-        cand_ids = flat - rows * n
-    elif ids.ndim == 1:
-        cand_ids = ids[flat - rows * n]
-    else:
-        cand_ids = ids.reshape(-1)[flat]
-    # One int64 key per candidate orders by score descending, then id ascending, so an
-    # unstable partition + sort of only k keys per row gives the exact, deterministic top-k.
-    keys = np.full((b, width), np.iinfo(np.int64).max, np.int64)
-    keys[rows, position] = (-_ordered_bits(scores.reshape(-1)[flat]) << 32) | cand_ids
-    if width > k:
-        keys = np.partition(keys, k - 1, axis=1)[:, :k]
-    keys.sort(axis=1)
-    missing = keys == np.iinfo(np.int64).max
-    return (np.where(missing, NO_ITEM, keys & 0xFFFFFFFF),
-            np.where(missing, -np.inf, _float_of_bits(-(keys >> 32))).astype(np.float32))
-
-
-def _ordered_bits(values: np.ndarray) -> np.ndarray:
-    """float32 -> int64 with the same order (IEEE bits, negatives flipped; -0.0 counts as 0.0)."""
-    bits = (np.asarray(values, dtype=np.float32) + np.float32(0.0)).view(np.int32).astype(np.int64)
-    return np.where(bits >= 0, bits, bits ^ 0x7FFFFFFF)
-
-
-def _float_of_bits(ordered: np.ndarray) -> np.ndarray:
-    """Inverse of _ordered_bits."""
-    bits = np.where(ordered >= 0, ordered, ordered ^ 0x7FFFFFFF).astype(np.int32)
-    return bits.view(np.float32)
-
-
-def _exact_candidates(scores: np.ndarray, rows: np.ndarray, k: int, lowest: float) -> np.ndarray:
-    """Flat positions of the finite entries of `rows` at or above each row's k-th score (all ties kept:
-    which of them win depends on their ids)."""
-    if not len(rows):
-        return np.empty(0, np.int64)
-    n = scores.shape[1]
-    sub = scores[rows]
-    kth = np.maximum(-np.partition(-sub, k - 1, axis=1)[:, k - 1], lowest)
-    r, c = np.nonzero(sub >= kth[:, None])
-    return rows[r] * n + c
+REGISTRY: dict[str, type[Recommender]] = {}  # name -> class, filled as model modules are imported
 
 
 class Recommender(ABC):
-    """Base class: subclasses implement `fit`, `score_block` and their array state."""
+    """Base class: subclasses implement `fit`, `score_block` and their array state.
+
+    A subclass with a `name` registers itself in REGISTRY; `user_facing` models are the ones
+    users may ask for by name (a blend is built by `auto`, not asked for).
+    """
 
     name: str = ""
     defaults: dict = {}
+    user_facing: bool = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            REGISTRY[cls.name] = cls
 
     def __init__(self, **params):
         unknown = set(params) - set(self.defaults)
         if unknown:
-            raise ValueError(f"{self.name}: unknown parameters {sorted(unknown)}; known: {sorted(self.defaults)}")
+            raise ValueError(
+                f"{self.name}: unknown parameters {sorted(unknown)}; known: {sorted(self.defaults)}"
+            )
         self.params = {**self.defaults, **params}
         self.n_items = 0
 
     @abstractmethod
-    def fit(self, user_items: sp.csr_matrix) -> "Recommender":
-        ...
+    def fit(self, user_items: sp.csr_matrix) -> Recommender: ...
 
     @abstractmethod
-    def score_block(self, userids: np.ndarray, user_items: sp.csr_matrix, items: np.ndarray | None = None) -> np.ndarray:
+    def score_block(
+        self, userids: np.ndarray, user_items: sp.csr_matrix, items: np.ndarray | None = None
+    ) -> np.ndarray:
         """Scores (len(userids), len(items)) for a block of users; items None means all.
 
         Return a new array or a read-only view: writable results are masked in place.
         """
 
-    def recommend(self, userids, user_items: sp.csr_matrix, N: int = 10, filter_already_liked_items: bool = True,
-                  filter_items: np.ndarray | None = None, exclude: sp.csr_matrix | None = None):
+    def recommend(
+        self,
+        userids,
+        user_items: sp.csr_matrix,
+        N: int = 10,
+        filter_already_liked_items: bool = True,
+        filter_items: np.ndarray | None = None,
+        exclude: sp.csr_matrix | None = None,
+    ):
         """Top-N per user, in blocks so memory stays bounded by BLOCK_USERS × n_items.
 
         Filtered items are left out of the product itself (fewer columns to score); each user's
@@ -201,23 +155,41 @@ class Recommender(ABC):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         np.savez(path / "arrays.npz", **self.arrays())
-        (path / "model.json").write_text(json.dumps({"type": self.name, "params": self.params, "n_items": self.n_items}))
+        (path / "model.json").write_text(
+            json.dumps({"type": self.name, "params": self.params, "n_items": self.n_items})
+        )
 
     @classmethod
-    def load(cls, path: str | Path) -> "Recommender":
-        from . import create  # the registry knows every model type
-
+    def load(cls, path: str | Path) -> Recommender:
+        """The model saved at `path`, whatever its type (dispatched by the saved type)."""
         path = Path(path)
         meta = json.loads((path / "model.json").read_text())
-        if meta["type"] == "blend":
-            from .blend import BlendModel
-
-            return BlendModel.load_from(path, meta)
-        model = create(meta["type"], **meta["params"])
-        with np.load(path / "arrays.npz") as data:
-            model.set_arrays({k: data[k] for k in data.files})
+        if meta["type"] not in REGISTRY:
+            raise ValueError(f"{path}: unknown saved model type {meta['type']!r}")
+        model = REGISTRY[meta["type"]]._restore(path, meta["params"])
         model.n_items = int(meta["n_items"])
         return model
+
+    @classmethod
+    def _restore(cls, path: Path, params: dict) -> Recommender:
+        """A model of this type with the state saved under `path`."""
+        model = cls(**params)
+        with np.load(path / "arrays.npz") as data:
+            model.set_arrays({k: data[k] for k in data.files})
+        return model
+
+
+def seeded(name: str, params: dict, seed: int) -> dict:
+    """`params` plus `seed` when model `name` takes one (a seed already in params is kept)."""
+    return {**params, "seed": params.get("seed", seed)} if "seed" in REGISTRY[name].defaults else dict(params)
+
+
+def create(name: str, **params) -> Recommender:
+    """A model by its registered name."""
+    if name not in REGISTRY:
+        names = ", ".join(n for n, c in REGISTRY.items() if c.user_facing)
+        raise ValueError(f"unknown model {name!r}; choose from {names}")
+    return REGISTRY[name](**params)
 
 
 class FactorModel(Recommender):
@@ -236,7 +208,9 @@ class FactorModel(Recommender):
         factors = self.item_factors if items is None else self.item_factors[items]
         return self.user_factors[userids] @ factors.T
 
-    def recommend(self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None):
+    def recommend(
+        self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None
+    ):
         userids = np.asarray(userids, dtype=np.int64)
         excl = exclusion_matrix(as_csr(user_items), exclude, filter_already_liked_items)
         allowed = self._allowed(filter_items)
@@ -262,8 +236,9 @@ class FactorModel(Recommender):
                 if block_excl is not None:
                     mask_excluded(scores, block_excl[rows], column_of - lo)
                 chunk_ids, chunk_vals = select_topk(scores, N, items[lo:hi])
-                merged_ids, merged_vals = select_topk(np.hstack([vals[sl][rows], chunk_vals]), N,
-                                                      np.hstack([ids[sl][rows], chunk_ids]))
+                merged_ids, merged_vals = select_topk(
+                    np.hstack([vals[sl][rows], chunk_vals]), N, np.hstack([ids[sl][rows], chunk_ids])
+                )
                 ids[start + rows, : merged_ids.shape[1]] = merged_ids
                 vals[start + rows, : merged_vals.shape[1]] = merged_vals
                 if hi == len(items):

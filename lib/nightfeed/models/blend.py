@@ -3,6 +3,7 @@
 Item-item and factor models err differently; on MovieLens 100k their blend ranks better than
 either alone, which is why `auto` tries it after the single models.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Recommender
+from .base import Recommender, create
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:
@@ -23,13 +24,12 @@ def standardise(scores: np.ndarray) -> np.ndarray:
 class BlendModel(Recommender):
     name = "blend"
     defaults = {"members": [], "weights": []}
+    user_facing = False
 
     def __init__(self, **params):
         super().__init__(**params)
         if len(self.params["members"]) != len(self.params["weights"]) or not self.params["members"]:
             raise ValueError("blend: give as many weights as members (at least one)")
-        from . import create
-
         self.members = [create(m["model"], **m["params"]) for m in self.params["members"]]
 
     def fit(self, user_items):
@@ -49,11 +49,12 @@ class BlendModel(Recommender):
         path.mkdir(parents=True, exist_ok=True)
         for i, member in enumerate(self.members):
             member.save(path / f"member-{i}")
-        (path / "model.json").write_text(json.dumps({"type": self.name, "params": self.params, "n_items": self.n_items}))
+        (path / "model.json").write_text(
+            json.dumps({"type": self.name, "params": self.params, "n_items": self.n_items})
+        )
 
     @classmethod
-    def load_from(cls, path: Path, meta: dict) -> "BlendModel":
-        model = cls(**meta["params"])
+    def _restore(cls, path: Path, params: dict) -> BlendModel:
+        model = cls(**params)
         model.members = [Recommender.load(path / f"member-{i}") for i in range(len(model.members))]
-        model.n_items = int(meta["n_items"])
         return model

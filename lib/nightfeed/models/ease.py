@@ -1,4 +1,5 @@
 """EASE (Steck 2019): closed-form item-item model; exact and strong on catalogs up to ~tens of thousands."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,10 @@ class EASEModel(Recommender):
         user_items = as_csr(user_items)
         n_items = user_items.shape[1]
         if n_items > int(self.params["max_items"]):
-            raise NightfeedError(f"ease: {n_items} items exceed max_items={self.params['max_items']} "
-                                 f"(memory grows with items²); use als or raise model.ease_max_items")
+            raise NightfeedError(
+                f"ease: {n_items} items exceed max_items={self.params['max_items']} "
+                f"(memory grows with items²); use als or raise model.ease_max_items"
+            )
         self.n_items = n_items
         x = user_items.copy()
         if self.params["binary"]:

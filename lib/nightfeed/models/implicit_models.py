@@ -1,4 +1,5 @@
 """implicit's ALS (confidence-weighted) and BPR, on one node: the nightly default family."""
+
 from __future__ import annotations
 
 import warnings
@@ -13,8 +14,17 @@ class ALSModel(FactorModel):
     """Implicit ALS (Hu, Koren, Volinsky): confidence = 1 + alpha × weight."""
 
     name = "als"
-    defaults = {"factors": 32, "regularization": 1.0, "alpha": 1.0, "iterations": 15, "seed": 42,
-                "bm25": False, "bm25_k1": 100.0, "bm25_b": 0.8, "cg_steps": 1}
+    defaults = {
+        "factors": 32,
+        "regularization": 1.0,
+        "alpha": 1.0,
+        "iterations": 15,
+        "seed": 42,
+        "bm25": False,
+        "bm25_k1": 100.0,
+        "bm25_b": 0.8,
+        "cg_steps": 1,
+    }
 
     def fit(self, user_items):
         from implicit.als import AlternatingLeastSquares
@@ -29,10 +39,17 @@ class ALSModel(FactorModel):
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
             # implicit warns from the env var alone; threadpool_limits already pins BLAS to 1 thread.
             warnings.filterwarnings("ignore", message="OpenBLAS is configured")
-            model = AlternatingLeastSquares(factors=int(p["factors"]), regularization=float(p["regularization"]),
-                                            alpha=float(p["alpha"]), iterations=int(p["iterations"]),
-                                            random_state=int(p["seed"]), use_gpu=False)
-            model.cg_steps = int(p["cg_steps"])  # conjugate-gradient steps per solve: implicit's knob, not an argument
+            model = AlternatingLeastSquares(
+                factors=int(p["factors"]),
+                regularization=float(p["regularization"]),
+                alpha=float(p["alpha"]),
+                iterations=int(p["iterations"]),
+                random_state=int(p["seed"]),
+                use_gpu=False,
+            )
+            model.cg_steps = int(
+                p["cg_steps"]
+            )  # conjugate-gradient steps per solve: implicit's knob, not an argument
             model.fit(weights, show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
@@ -51,9 +68,14 @@ class BPRModel(FactorModel):
         user_items = as_csr(user_items)
         self.n_items = user_items.shape[1]
         p = self.params
-        model = BayesianPersonalizedRanking(factors=int(p["factors"]), learning_rate=float(p["learning_rate"]),
-                                            regularization=float(p["regularization"]), iterations=int(p["iterations"]),
-                                            random_state=int(p["seed"]), use_gpu=False)
+        model = BayesianPersonalizedRanking(
+            factors=int(p["factors"]),
+            learning_rate=float(p["learning_rate"]),
+            regularization=float(p["regularization"]),
+            iterations=int(p["iterations"]),
+            random_state=int(p["seed"]),
+            use_gpu=False,
+        )
         binary = user_items.copy()
         binary.data[:] = 1.0
         model.fit(binary, show_progress=False)

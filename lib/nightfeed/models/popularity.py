@@ -1,4 +1,5 @@
 """Most-popular items: the baseline every report compares against."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,8 +1,10 @@
 """Spark MLlib ALS (implicitPrefs): for interaction matrices that do not fit on one node.
 
-Training runs distributed; the learned factors are then collected so that scoring uses the same
+Training runs distributed on the caller's active SparkSession; the learned factors are then
+collected so that scoring uses the same
 blocked top-k as every other factor model.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,16 +20,28 @@ class SparkALSModel(FactorModel):
         from pyspark.ml.recommendation import ALS
         from pyspark.sql import SparkSession
 
-        from ..spark import build_session
-
+        spark = SparkSession.getActiveSession()
+        if spark is None:
+            raise ValueError(
+                "spark-als trains on the active SparkSession: start one first (nightfeed jobs do)"
+            )
         user_items = as_csr(user_items).tocoo()
         n_users, self.n_items = user_items.shape
-        spark = SparkSession.getActiveSession() or build_session("nightfeed-spark-als")
         ratings = spark.createDataFrame(_frame(user_items.row, user_items.col, user_items.data))
         p = self.params
-        als = ALS(rank=int(p["factors"]), maxIter=int(p["iterations"]), regParam=float(p["regularization"]),
-                  alpha=float(p["alpha"]), implicitPrefs=True, seed=int(p["seed"]), userCol="user",
-                  itemCol="item", ratingCol="rating", nonnegative=False, coldStartStrategy="drop")
+        als = ALS(
+            rank=int(p["factors"]),
+            maxIter=int(p["iterations"]),
+            regParam=float(p["regularization"]),
+            alpha=float(p["alpha"]),
+            implicitPrefs=True,
+            seed=int(p["seed"]),
+            userCol="user",
+            itemCol="item",
+            ratingCol="rating",
+            nonnegative=False,
+            coldStartStrategy="drop",
+        )
         model = als.fit(ratings)
         self.user_factors = _dense(model.userFactors.toPandas(), n_users, int(p["factors"]))
         self.item_factors = _dense(model.itemFactors.toPandas(), self.n_items, int(p["factors"]))
@@ -37,7 +51,9 @@ class SparkALSModel(FactorModel):
 def _frame(rows, cols, vals):
     import pandas as pd
 
-    return pd.DataFrame({"user": rows.astype(np.int32), "item": cols.astype(np.int32), "rating": vals.astype(np.float32)})
+    return pd.DataFrame(
+        {"user": rows.astype(np.int32), "item": cols.astype(np.int32), "rating": vals.astype(np.float32)}
+    )
 
 
 def _dense(factors_pdf, n: int, rank: int) -> np.ndarray:

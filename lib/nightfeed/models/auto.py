@@ -3,24 +3,31 @@
 The test data is never seen: validation interactions are carved out of `user_items` itself.
 Candidates are tried strongest-first so a tight time budget still ends with a good model.
 """
+
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
 
-import numpy as np
-import scipy.sparse as sp
-
-from . import models
-from .evaluation import ranking_metrics
-from .models.base import Recommender, as_csr
+from ..evaluation.protocol import fit_and_score_folds
+from ..evaluation.splits import holdout_folds
+from .base import Recommender, as_csr, create, seeded
 
 # (model type, params), in the order they are tried.
 SEARCH_SPACE: list[tuple[str, dict]] = (
     [("ease", {"l2": l2}) for l2 in (500.0, 250.0, 1000.0, 100.0, 2000.0)]
-    + [("als", {"factors": f, "regularization": r, "alpha": a, "iterations": 15})
-       for f, r, a in ((32, 1.0, 1.0), (16, 5.0, 1.0), (64, 5.0, 1.0), (32, 5.0, 5.0), (128, 10.0, 2.0), (64, 1.0, 10.0))]
+    + [
+        ("als", {"factors": f, "regularization": r, "alpha": a, "iterations": 15})
+        for f, r, a in (
+            (32, 1.0, 1.0),
+            (16, 5.0, 1.0),
+            (64, 5.0, 1.0),
+            (32, 5.0, 5.0),
+            (128, 10.0, 2.0),
+            (64, 1.0, 10.0),
+        )
+    ]
     + [("bpr", {"factors": 200, "learning_rate": 0.01, "regularization": 0.001, "iterations": 100})]
     + [("popularity", {})]
 )
@@ -28,34 +35,18 @@ BLEND_WEIGHTS = (0.5, 0.65, 0.8)  # weight of the item-item model in an EASE + A
 N_FOLDS = 3  # validation folds averaged per candidate: one fold's noise picked worse models
 
 
-def holdout(user_items: sp.csr_matrix, fraction: float, seed: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Per user, a random `fraction` of their items moves to validation (at least one stays)."""
-    coo = as_csr(user_items).tocoo()
-    rng = np.random.default_rng(seed)
-    key = rng.random(coo.nnz)
-    order = np.lexsort((key, coo.row))
-    rows = coo.row[order]
-    starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1]
-    sizes = np.diff(np.r_[starts, len(rows)])
-    n_train = np.maximum(1, np.round(sizes * (1 - fraction))).astype(int)
-    pos = np.arange(len(rows)) - np.repeat(starts, sizes)
-    val_sorted = pos >= np.repeat(n_train, sizes)
-    val = np.empty(coo.nnz, dtype=bool)
-    val[order] = val_sorted
-    shape = user_items.shape
-
-    def part(mask):
-        return as_csr(sp.csr_matrix((coo.data[mask], (coo.row[mask], coo.col[mask])), shape=shape))
-
-    return part(~val), part(val)
-
-
 class AutoModel(Recommender):
     """Tunes over SEARCH_SPACE within `time_budget_s`, then refits the winner on all data."""
 
     name = "auto"
-    defaults = {"k": 10, "seed": 42, "time_budget_s": 120.0, "validation_fraction": 0.1,
-                "ease_max_items": 20000, "candidates": ["ease", "als", "bpr", "popularity"]}
+    defaults = {
+        "k": 10,
+        "seed": 42,
+        "time_budget_s": 120.0,
+        "validation_fraction": 0.1,
+        "ease_max_items": 20000,
+        "candidates": ["ease", "als", "bpr", "popularity"],
+    }
 
     def fit(self, user_items):
         user_items = as_csr(user_items)
@@ -63,7 +54,7 @@ class AutoModel(Recommender):
         p = self.params
         started = time.perf_counter()
         deadline = started + float(p["time_budget_s"]) * 0.7  # leave time for the final refit
-        folds = [holdout(user_items, float(p["validation_fraction"]), int(p["seed"]) + f) for f in range(N_FOLDS)]
+        folds = holdout_folds(user_items, float(p["validation_fraction"]), int(p["seed"]), N_FOLDS)
         self.trials = []
         for mtype, params in self._candidates():
             if self.trials and time.perf_counter() > deadline:
@@ -77,7 +68,7 @@ class AutoModel(Recommender):
             self.trials.append(self._trial(mtype, params, folds))
         best = max(self.trials, key=lambda t: t["metrics"][self.metric])
         self.chosen = best
-        self.inner = models.create(best["model"], **best["params"]).fit(user_items)
+        self.inner = create(best["model"], **best["params"]).fit(user_items)
         self.tuning_s = round(time.perf_counter() - started, 3)
         return self
 
@@ -91,16 +82,15 @@ class AutoModel(Recommender):
                 continue
             if mtype == "ease" and self.n_items > int(self.params["ease_max_items"]):
                 continue
-            if "seed" in models.MODELS[mtype].defaults:
-                params = {**params, "seed": int(self.params["seed"])}
-            yield mtype, params
+            yield mtype, seeded(mtype, params, int(self.params["seed"]))
 
     def _blends(self):
         """Blends of the best item-item and the best factor model found so far."""
         best = {}
         for t in self.trials:
-            if t["model"] in ("ease", "als") and (t["model"] not in best or
-                                                  t["metrics"][self.metric] > best[t["model"]]["metrics"][self.metric]):
+            if t["model"] in ("ease", "als") and (
+                t["model"] not in best or t["metrics"][self.metric] > best[t["model"]]["metrics"][self.metric]
+            ):
                 best[t["model"]] = t
         if len(best) < 2:
             return
@@ -109,19 +99,14 @@ class AutoModel(Recommender):
             yield "blend", {"members": members, "weights": [w, round(1 - w, 3)]}
 
     def _trial(self, mtype: str, params: dict, folds) -> dict:
-        k = int(self.params["k"])
         t0 = time.perf_counter()
-        per_fold = []
-        for train, val in folds:
-            users = np.flatnonzero(np.diff(val.indptr) > 0)
-            if not len(users):
-                continue
-            relevant = [set(val.indices[val.indptr[u]:val.indptr[u + 1]]) for u in users]
-            model = models.create(mtype, **params).fit(train)
-            recs, _ = model.recommend(users, train[users], N=k)
-            per_fold.append(ranking_metrics(recs, relevant, k, self.n_items))
-        metrics = {m: float(np.mean([f[m] for f in per_fold])) for m in per_fold[0]} if per_fold else {self.metric: 0.0}
-        return {"model": mtype, "params": params, "metrics": metrics, "seconds": round(time.perf_counter() - t0, 3)}
+        metrics = fit_and_score_folds(lambda: create(mtype, **params), folds, int(self.params["k"]))
+        return {
+            "model": mtype,
+            "params": params,
+            "metrics": metrics or {self.metric: 0.0},
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
 
     @property
     def validation_metrics(self) -> dict:
@@ -130,11 +115,14 @@ class AutoModel(Recommender):
     def score_block(self, userids, user_items, items=None):
         return self.inner.score_block(userids, user_items, items)
 
-    def recommend(self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None):
+    def recommend(
+        self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None
+    ):
         return self.inner.recommend(userids, user_items, N, filter_already_liked_items, filter_items, exclude)
 
     def save(self, path):
         """Saves the chosen model itself (loading gives that model) plus the search record."""
         self.inner.save(path)
-        (Path(path) / "tuning.json").write_text(json.dumps(
-            {"chosen": self.chosen, "trials": self.trials, "tuning_s": self.tuning_s}, indent=1))
+        (Path(path) / "tuning.json").write_text(
+            json.dumps({"chosen": self.chosen, "trials": self.trials, "tuning_s": self.tuning_s}, indent=1)
+        )

@@ -1,0 +1,35 @@
+"""`nightfeed benchmark`: run the chosen suites and write their JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .data import SCALES
+from .harness import write_json
+
+
+def run_suites(
+    suite: str,
+    scale_name: str,
+    scale_overrides: dict,
+    rank: int,
+    iterations: int,
+    skip_mllib: bool,
+    movielens: str,
+    output_dir: str,
+    output_json: str | None,
+) -> None:
+    """suite: models, scoring or all; JSON to <output_dir>/models.json and scoring.json (or output_json)."""
+    out = Path(output_dir)
+    if suite in ("models", "all"):
+        from .models_suite import models_suite
+
+        write_json(models_suite(Path(movielens)), out / "models.json")
+    if suite in ("scoring", "all"):
+        from .scoring_suite import scoring_suite
+
+        scale = {**SCALES[scale_name], **scale_overrides}
+        res = scoring_suite(scale, rank=rank, iterations=iterations, skip_mllib=skip_mllib)
+        print(json.dumps({"ratios": res["ratios"], "quality": res["quality"]}, indent=1))
+        write_json(res, Path(output_json) if output_json else out / "scoring.json")

@@ -1,0 +1,27 @@
+"""Stage generate_events: land the embedded synthetic platform's days as landing files."""
+
+from __future__ import annotations
+
+from .. import synthetic_landing
+from ..config import Lake
+from ..settings import RegionConfig
+from .inputs import shift
+
+
+def generate_events(
+    spark,
+    lake: Lake,
+    region: str,
+    ds: str,
+    cfg: RegionConfig,
+    days: int | None = None,
+    seed: int | None = None,
+) -> dict:
+    """Land `days` days of synthetic events and catalogs ending at ds (no Spark needed)."""
+    days = int(days or cfg.synthetic.history_days)
+    seed = int(cfg.model.seed if seed is None else seed)
+    landed = [
+        synthetic_landing.write_day(lake.root, cfg.synthetic, seed, region, shift(ds, -d))
+        for d in range(days - 1, -1, -1)
+    ]
+    return {"days": days, "event_lines": sum(x["event_lines"] for x in landed), "items": landed[-1]["items"]}

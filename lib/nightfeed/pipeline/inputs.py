@@ -1,0 +1,36 @@
+"""Inputs several stages read the same way: the day's catalog and a window of bronze events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from .. import features
+from ..errors import NightfeedError
+from ..tables import LakeTables
+
+
+def shift(ds: str, days: int) -> str:
+    return (dt.date.fromisoformat(ds) + dt.timedelta(days=days)).isoformat()
+
+
+def catalog_snapshot(t: LakeTables, region: str, ds: str) -> DataFrame:
+    """The region's newest item catalog delivered on or before ds."""
+    items = t.read("bronze/items").where((F.col("region") == region) & (F.col("ds") <= ds))
+    latest = items.agg(F.max("ds")).first()[0]
+    if latest is None:
+        raise NightfeedError(
+            f"no item catalog for region={region} on or before {ds}: "
+            f"land it under landing/items/region={region}/ds=<date>/ and run ingest_events"
+        )
+    return items.where(F.col("ds") == latest).drop("ds", "region")
+
+
+def window_events(t: LakeTables, region: str, ds: str, days: int) -> DataFrame:
+    """Bronze events of the `days` days ending at ds (ds itself must have been ingested)."""
+    t.require_slice("bronze/events", region, ds, "ingest_events")
+    return t.read("bronze/events").where(
+        (F.col("region") == region) & (F.col("ds") >= features.window_start(ds, days)) & (F.col("ds") <= ds)
+    )

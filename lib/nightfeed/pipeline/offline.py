@@ -1,0 +1,137 @@
+"""`nightfeed evaluate`: every named model on one split of a user's own interactions file."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from .. import models
+from ..errors import NightfeedError
+from ..evaluation.loaders import load_interactions
+from ..evaluation.matrices import encode, relevant_sets
+from ..evaluation.protocol import fit_and_score
+from ..evaluation.splits import split
+
+
+def model_params(name: str, k: int, seed: int, time_budget_s: float) -> dict:
+    if name == "auto":
+        return {"k": k, "seed": seed, "time_budget_s": time_budget_s}
+    return models.seeded(name, {}, seed)
+
+
+def compare(
+    df: pd.DataFrame,
+    names: list[str],
+    split_method: str,
+    test_fraction: float,
+    seed: int,
+    k: int,
+    time_budget_s: float = 120.0,
+    weighted: bool = False,
+) -> list[dict]:
+    """Split once, then fit and score every named model on the same split."""
+    train, test = split(df, split_method, test_fraction, seed)
+    enc = encode(train, binary=not weighted)
+    users, relevant = relevant_sets(test, enc)
+    if not len(users):
+        raise NightfeedError("too few interactions to evaluate: no test user has training interactions")
+    results = []
+    for name in names:
+        model = models.create(name, **model_params(name, k, seed, time_budget_s))
+        res = fit_and_score(model, enc.train, users, relevant, k)
+        params = dict(model.params)
+        if name == "auto":
+            params = {
+                "chosen": model.chosen["model"],
+                "chosen_params": model.chosen["params"],
+                "validation": model.chosen["metrics"],
+                **params,
+            }
+        results.append(
+            {
+                "model": name,
+                "params": params,
+                "k": k,
+                "metrics": res["metrics"],
+                "timings": res["timings"],
+                "n_users": int(enc.train.shape[0]),
+                "n_items": int(enc.train.shape[1]),
+                "n_train": int(len(train)),
+                "n_test": int(len(test)),
+                "n_eval_users": int(len(users)),
+                "split": split_method,
+                "test_fraction": test_fraction,
+                "seed": seed,
+            }
+        )
+    return results
+
+
+def format_table(results: list[dict], k: int) -> str:
+    cols = [f"ndcg@{k}", f"map@{k}", f"precision@{k}", f"recall@{k}", "coverage"]
+    head = f"{'model':<12}" + "".join(f"{c:>14}" for c in cols) + f"{'fit_s':>10}{'recommend_s':>13}"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        label = r["model"] + (f"→{r['params']['chosen']}" if r["model"] == "auto" else "")
+        lines.append(
+            f"{label:<12}"
+            + "".join(f"{r['metrics'][c]:>14.4f}" for c in cols)
+            + f"{r['timings']['fit_s']:>10.2f}{r['timings']['recommend_s']:>13.3f}"
+        )
+    first = results[0]
+    lines.append(
+        f"users {first['n_users']}  items {first['n_items']}  train {first['n_train']}  test "
+        f"{first['n_test']}"
+        f"  ({first['split']} split, test fraction {first['test_fraction']}, seed {first['seed']})"
+    )
+    return "\n".join(lines)
+
+
+def evaluate_file(
+    path: str,
+    fmt: str,
+    sep: str,
+    user_col,
+    item_col,
+    weight_col,
+    time_col,
+    header: bool,
+    names: list[str],
+    k: int,
+    seed: int,
+    split_method: str,
+    test_fraction: float,
+    time_budget_s: float,
+    output_json: str | None,
+) -> list[dict]:
+    """Load a user's interactions file, compare the named models on one split, print the table
+    (and write the JSON); bad options and bad files are NightfeedErrors naming the problem."""
+    unknown = [m for m in names if m not in models.MODEL_NAMES]
+    if unknown:
+        raise NightfeedError(f"unknown --model {unknown}; choose from {', '.join(models.MODEL_NAMES)}")
+    if k < 1:
+        raise NightfeedError("--k must be at least 1")
+    df = load_interactions(path, fmt, sep, user_col, item_col, weight_col, time_col, header=header)
+    if split_method != "stratified" and fmt == "csv" and not time_col:
+        raise NightfeedError(f"--split {split_method} needs --time-col")
+    if "spark-als" in names:
+        from ..spark import build_session
+
+        build_session("nightfeed-evaluate")  # spark-als trains on the active session
+    results = compare(
+        df,
+        names,
+        split_method,
+        test_fraction,
+        seed,
+        k,
+        time_budget_s=time_budget_s,
+        weighted=bool(weight_col),
+    )
+    print(format_table(results, k))
+    if output_json:
+        with open(output_json, "w") as fh:
+            json.dump(results, fh, indent=1)
+        print(f"wrote {output_json}")
+    return results

@@ -1,0 +1,217 @@
+"""Stage publish_feeds and the live feed of each region: the promotion gate, which (ds, table
+version) readers see, rollback, and retention.
+
+Publishing writes `gold/feeds` first and moves `gold/feed_pointer` second (each one atomic Delta
+commit), so readers following the pointer never see a partial feed. Rollback only moves the
+pointer; time travel on `gold/feeds` serves the older version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from .. import tables
+from ..config import Lake
+from ..errors import NightfeedError
+from ..settings import RegionConfig
+from ..tables import LakeTables
+from .artifacts import registered_model
+from .checks import fingerprint, require_validated
+
+
+def promotion_gate(t: LakeTables, region: str, ds: str, cfg: RegionConfig) -> dict:
+    """New model vs the live one on validation nDCG@k: may be worse by at most `gate.max_ndcg_drop`."""
+    new = registered_model(t, region, ds)
+    live = t.pointer(region)
+    metric = f"ndcg@{cfg.model.k}"
+    new_score = (new["validation_metrics"] or {}).get(metric)
+    if live is None or live["live_ds"] == ds:
+        return {"decision": "promote", "reason": "no other live feed to compare with", "new": new_score}
+    reg = (
+        t.read("gold/model_registry")
+        .where((F.col("region") == region) & (F.col("model_version") == live["model_version"]))
+        .first()
+    )
+    live_score = (reg["validation_metrics"] or {}).get(metric) if reg else None
+    if new_score is None or live_score is None:
+        return {
+            "decision": "promote",
+            "reason": f"no {metric} to compare",
+            "new": new_score,
+            "live": live_score,
+        }
+    margin = cfg.gate.max_ndcg_drop
+    decision = "promote" if new_score >= live_score - margin else "reject"
+    return {
+        "decision": decision,
+        "metric": metric,
+        "new": round(new_score, 4),
+        "live": round(live_score, 4),
+        "live_model_version": live["model_version"],
+        "max_drop": margin,
+    }
+
+
+def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
+    """Make the validated feed of (region, ds) the region's live feed, if the new model is good enough."""
+    t = LakeTables(spark, lake.root)
+    cand = t.require_slice("silver/feed_candidates", region, ds, "score_feeds")
+    require_validated(lake, region, ds, fingerprint(cand.drop("region", "ds")))
+    gate = promotion_gate(t, region, ds, cfg)
+    if gate["decision"] == "reject":
+        raise NightfeedError(
+            f"publish {region} {ds} refused by the promotion gate: validation {gate['metric']} "
+            f"{gate['new']} is more than {gate['max_drop']} below the live model's {gate['live']} "
+            f"({gate['live_model_version']}); the previous feed stays live"
+        )
+    t.write_slice("gold/feeds", cand, region, ds)
+    published = t.read_slice("gold/feeds", region, ds)
+    version = t.latest_version("gold/feeds")
+    model_version = published.select("model_version").first()[0]
+    t.set_pointer(region, ds, model_version, version)
+    return {
+        "rows": published.count(),
+        "users": published.select("user_id").distinct().count(),
+        "table": t.path("gold/feeds"),
+        "live_ds": ds,
+        "feeds_table_version": version,
+        "gate": gate,
+    }
+
+
+def live_pointer(spark: SparkSession, lake: Lake, region: str) -> dict:
+    ptr = LakeTables(spark, lake.root).pointer(region)
+    if ptr is None:
+        raise NightfeedError(f"no live feed for region {region}: nothing was published yet")
+    return ptr.asDict()
+
+
+def live_feed(spark: SparkSession, lake: Lake, region: str):
+    """The region's live feed: the pointer's ds read at the pointer's table version (time travel),
+    so a later rewrite of that ds never changes what readers see until the pointer moves."""
+    ptr = live_pointer(spark, lake, region)
+    return (
+        spark.read.format("delta")
+        .option("versionAsOf", int(ptr["feeds_table_version"]))
+        .load(LakeTables(spark, lake.root).path("gold/feeds"))
+        .where(tables.slice_predicate(region, ptr["live_ds"]))
+    )
+
+
+def rollback(
+    spark: SparkSession, lake: Lake, region: str, to_ds: str | None = None, to_version: int | None = None
+) -> dict:
+    """Make an earlier feed live: the region's newest ds at table version N, or ds D as stored now."""
+    t = LakeTables(spark, lake.root)
+    feeds = t.path("gold/feeds")
+    if not t.exists("gold/feeds"):
+        raise NightfeedError("no gold/feeds table yet: nothing to roll back to")
+    before = t.pointer(region)
+    if to_version is not None:
+        try:
+            df = spark.read.format("delta").option("versionAsOf", int(to_version)).load(feeds)
+            latest = df.where(tables.slice_predicate(region)).agg(F.max("ds")).first()[0]
+        except Exception as exc:  # noqa: BLE001 - Delta raises JVM errors for unknown/vacuumed versions
+            raise NightfeedError(
+                f"cannot read gold/feeds at version {to_version}: {str(exc).splitlines()[0][:200]}"
+            ) from None
+        if latest is None:
+            raise NightfeedError(f"gold/feeds version {to_version} holds no feed for region {region}")
+        ds, version = latest, int(to_version)
+    elif to_ds is not None:
+        version = t.latest_version("gold/feeds")
+        ds = to_ds
+    else:
+        raise NightfeedError("rollback needs --to-ds or --to-version")
+    slice_df = (
+        spark.read.format("delta")
+        .option("versionAsOf", version)
+        .load(feeds)
+        .where(tables.slice_predicate(region, ds))
+    )
+    first = slice_df.select("model_version").first()
+    if first is None:
+        available = [
+            r[0]
+            for r in t.read("gold/feeds")
+            .where(tables.slice_predicate(region))
+            .select("ds")
+            .distinct()
+            .orderBy("ds")
+            .collect()
+        ]
+        raise NightfeedError(f"no published feed for region {region} ds {ds}; published: {available}")
+    t.set_pointer(region, ds, first[0], version)
+    return {
+        "region": region,
+        "live_ds": ds,
+        "feeds_table_version": version,
+        "model_version": first[0],
+        "rows": slice_df.count(),
+        "previous": before.asDict() if before else None,
+    }
+
+
+def retention_needed_hours(spark: SparkSession, lake: Lake, rollback_days: int) -> float:
+    """Hours of history VACUUM must keep: the rollback window, and every live pointer's version."""
+    needed = rollback_days * 24.0
+    t = LakeTables(spark, lake.root)
+    if t.exists("gold/feed_pointer") and t.exists("gold/feeds"):
+        versions = [r["feeds_table_version"] for r in t.read("gold/feed_pointer").collect()]
+        if versions:
+            hist = (
+                DeltaTable.forPath(spark, t.path("gold/feeds"))
+                .history()
+                .where(F.col("version").isin(versions))
+                .agg(F.min("timestamp"))
+                .first()[0]
+            )
+            if hist is not None:
+                needed = max(needed, (dt.datetime.now() - hist).total_seconds() / 3600.0 + 24.0)
+    return needed
+
+
+def maintain(
+    spark: SparkSession, lake: Lake, retention_hours: float, rollback_days: int, dry_run: bool = False
+) -> dict:
+    """OPTIMIZE (compaction) and VACUUM every table, keeping at least what rollback and live feeds need."""
+    needed = retention_needed_hours(spark, lake, rollback_days)
+    effective = max(float(retention_hours), needed)
+    spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+    # VACUUM lists the table's folders in a Spark job with this many tasks (default 10,000):
+    # ~50 s per small table on 2 cores, ~5 s with one task per core.
+    spark.conf.set(
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism", str(spark.sparkContext.defaultParallelism)
+    )
+    done = {}
+    t = LakeTables(spark, lake.root)
+    for table in tables.TABLES:
+        if not t.exists(table):
+            continue
+        path = t.path(table)
+        dt_ = DeltaTable.forPath(spark, path)
+        if dry_run:
+            done[table] = {"would_vacuum_hours": effective}
+            continue
+        compacted = (
+            dt_.optimize()
+            .executeCompaction()
+            .select("metrics.numFilesRemoved", "metrics.numFilesAdded")
+            .first()
+        )
+        dt_.vacuum(effective)
+        done[table] = {
+            "files_removed_by_optimize": int(compacted[0] or 0),
+            "files_added_by_optimize": int(compacted[1] or 0),
+            "version": t.latest_version(table),
+        }
+    return {
+        "retention_hours_configured": float(retention_hours),
+        "retention_hours_needed": round(needed, 1),
+        "retention_hours_used": round(effective, 1),
+        "tables": done,
+    }

@@ -1,0 +1,120 @@
+"""The stages, in run order: the one list the CLI, `jobs/`, the Airflow DAGs and the tests share.
+
+Deliberately free of dependencies (no Spark, numpy or nightfeed imports): the DAG file imports it
+when Airflow parses DAGs. Adding a stage = one entry here, one module in `pipeline/` with a
+function named like the stage, and a `jobs/<stage>.py` shim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Option:
+    """An extra command-line option of a stage (beyond --region and --ds)."""
+
+    flag: str
+    dest: str
+    type: type = str
+    help: str = ""
+    choices_from: str | None = None  # "models": the user-facing model names (resolved by the CLI)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # also the function name in nightfeed.pipeline.<module> and the jobs/<name>.py shim
+    module: str
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    nightly: bool = True  # part of `nightfeed run` and the DAGs
+    options: tuple[Option, ...] = ()
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        "generate_events",
+        "generate",
+        (),
+        ("landing/events", "landing/items"),
+        nightly=False,
+        options=(
+            Option("--days", "days", int, "days of history ending at --ds (default: conf)"),
+            Option("--seed", "seed", int, "generator seed (default: conf model.seed)"),
+        ),
+    ),
+    Stage(
+        "ingest_events",
+        "ingest",
+        ("landing/events", "landing/items"),
+        ("bronze/events", "bronze/events_quarantine", "bronze/items", "bronze/items_quarantine"),
+    ),
+    Stage("validate_events", "validate", ("bronze/events", "bronze/items"), ("reports/quality",)),
+    Stage(
+        "build_features",
+        "featurize",
+        ("bronze/events", "bronze/items"),
+        ("silver/interactions", "silver/exclusions", "gold/user_features", "gold/item_features"),
+    ),
+    Stage("validate_features", "validate", ("silver/interactions",), ("reports/quality",)),
+    Stage(
+        "train_model",
+        "train",
+        ("silver/interactions",),
+        ("models", "gold/model_registry"),
+        options=(Option("--model", "model_type", str, "model type (default: conf model.type)", "models"),),
+    ),
+    Stage(
+        "evaluate_model",
+        "evaluate",
+        ("bronze/events", "bronze/items", "gold/model_registry"),
+        ("gold/model_metrics",),
+    ),
+    Stage(
+        "score_feeds",
+        "score",
+        (
+            "models",
+            "gold/model_registry",
+            "silver/interactions",
+            "silver/exclusions",
+            "gold/user_features",
+            "gold/item_features",
+        ),
+        ("silver/feed_candidates",),
+    ),
+    Stage(
+        "validate_feeds",
+        "validate",
+        (
+            "silver/feed_candidates",
+            "gold/user_features",
+            "gold/item_features",
+            "silver/exclusions",
+            "silver/interactions",
+        ),
+        ("reports/quality",),
+    ),
+    Stage(
+        "publish_feeds",
+        "publish",
+        ("silver/feed_candidates", "reports/quality", "gold/model_registry", "gold/feed_pointer"),
+        ("gold/feeds", "gold/feed_pointer"),
+    ),
+    Stage(
+        "quality_report",
+        "report",
+        ("reports/quality", "bronze/events_quarantine", "bronze/items_quarantine"),
+        ("reports/quality",),
+    ),
+)
+STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
+NIGHTLY: tuple[str, ...] = tuple(s.name for s in STAGES if s.nightly)
+
+
+def stage(name: str) -> Stage:
+    """The stage called `name`; ValueError naming the known stages otherwise."""
+    for s in STAGES:
+        if s.name == name:
+            return s
+    raise ValueError(f"unknown stage {name!r}; choose from {', '.join(STAGE_NAMES)}")

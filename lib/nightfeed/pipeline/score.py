@@ -1,0 +1,58 @@
+"""Stage score_feeds: top-N with the feed rules for every active user -> silver/feed_candidates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from .. import scoring, scoring_spark
+from ..config import Lake
+from ..settings import RegionConfig
+from ..tables import LakeTables
+from .artifacts import load_artifact, registered_model
+
+CATALOG_COLUMNS = ("item_id", "creator_id", "moderation_status", "is_fresh", "n_users", "trending_score")
+
+
+def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
+    t = LakeTables(spark, lake.root)
+    reg = registered_model(t, region, ds)
+    model, model_users, model_items = load_artifact(lake, reg["artifact_path"])
+    catalog = (
+        t.require_slice("gold/item_features", region, ds, "build_features")
+        .select(*CATALOG_COLUMNS)
+        .toPandas()
+    )
+    ctx = scoring.build_context(model, model_items, catalog, cfg.feed)
+    codes = spark.createDataFrame(pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)}))
+    user_index = spark.createDataFrame(
+        pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))})
+    )
+    batch = scoring_spark.user_blocks(
+        t.require_slice("gold/user_features", region, ds, "build_features").select("user_id"),
+        t.read_slice("silver/interactions", region, ds),
+        t.read_slice("silver/exclusions", region, ds),
+        codes,
+        user_index,
+        ctx.n_model_items,
+    )
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(cfg.feed.score_block_users))
+    bc = spark.sparkContext.broadcast(ctx)
+    feeds = (
+        scoring_spark.score_users(batch, bc)
+        .withColumn("region", F.lit(region))
+        .withColumn("ds", F.lit(ds))
+        .withColumn("model_version", F.lit(reg["model_version"]))
+    )
+    t.write_slice("silver/feed_candidates", feeds, region, ds)
+    bc.unpersist()
+    written = t.read_slice("silver/feed_candidates", region, ds)
+    by_source = {r["source"]: r["count"] for r in written.groupBy("source").count().collect()}
+    return {
+        "model_version": reg["model_version"],
+        "users": written.select("user_id").distinct().count(),
+        "rows": sum(by_source.values()),
+        "rows_by_source": by_source,
+    }

@@ -1,0 +1,36 @@
+"""The per-region summary `nightfeed run --summary` prints after a night's stages."""
+
+from __future__ import annotations
+
+
+def print_summary(results: list[dict], lake) -> None:
+    """One block per region: events, quarantine, users/items, model, metric vs baseline, feed rows."""
+    by_region: dict[str, dict] = {}
+    for r in results:
+        by_region.setdefault(r["region"], {})[r["stage"]] = r
+    print("\n=== nightfeed summary ===")
+    for region, st in by_region.items():
+        ing, tr, ev, pub = st["ingest_events"], st["train_model"], st["evaluate_model"], st["publish_feeds"]
+        k = ev["k"]
+        model_m, pop_m = ev["metrics"][tr["model_type"]], ev["metrics"]["popularity"]
+        print(f"[{region}] ds={ing['ds']}")
+        print(
+            f"  events read {ing['lines_read']:,}  valid {ing['valid']:,}  quarantined "
+            f"{ing['quarantined']:,} "
+            f"{dict(sorted(ing['quarantine_reasons'].items()))}"
+        )
+        print(f"  users {tr['n_users']:,}  items {tr['n_items']:,}  interactions {tr['n_interactions']:,}")
+        print(f"  model {tr['model_version']} ({tr['model_type']})")
+        print(
+            f"  offline (last-day holdout, {ev['test_users']} users): ndcg@{k} {model_m[f'ndcg@{k}']:.4f} "
+            f"vs popularity {pop_m[f'ndcg@{k}']:.4f}; recall@{k} {model_m[f'recall@{k}']:.4f} vs "
+            f"{pop_m[f'recall@{k}']:.4f}"
+        )
+        print(
+            f"  feed rows written {pub['rows']:,} for {pub['users']:,} users "
+            f"{st['score_feeds'].get('rows_by_source', {})}"
+        )
+    print(
+        f"\nlake: {lake.root}\n  tables: {lake.root}/bronze, {lake.root}/silver, {lake.root}/gold "
+        f"(feeds: {lake.table('gold/feeds')})\n  models: {lake.root}/models  reports: {lake.root}/reports"
+    )

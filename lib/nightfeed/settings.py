@@ -1,0 +1,163 @@
+"""A region's configuration parsed once into typed, frozen dataclasses.
+
+`conf/nightfeed.toml` is read and merged by `config`; here every key is checked and converted
+once, so stages and transforms take the typed pieces they need (`cfg.feed.n`, not
+`int(cfg["feed"]["n"])`). An unknown or missing key is a clear error naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import NightfeedError
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    late_arrival_tolerance_hours: float
+    dedupe_lookback_days: int
+    max_quarantine_share: float
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    lookback_days: int
+    half_life_days: float
+    finish_ratio: float
+    trending_days: int
+    event_weights: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    type: str
+    k: int
+    seed: int
+    time_budget_s: float
+    ease_max_items: int
+    per_model: dict[str, dict] = field(default_factory=dict)  # [model.<type>] tables: fixed params
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    n: int
+    candidate_multiplier: int
+    max_per_creator: int
+    fresh_share: float
+    fresh_hours: float
+    fresh_max_interactions: int
+    min_user_interactions: int
+    eligible_moderation: tuple[str, ...]
+    exclude_lookback_days: int
+    score_block_users: int
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    max_ndcg_drop: float
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    volume_band: tuple[float, float]
+    watch_ms_max_duration_factor: float
+    min_feed_coverage: float
+    trending_share_band: tuple[float, float]
+    min_full_feed_share: float = 1.0
+
+
+@dataclass(frozen=True)
+class MaintenanceSettings:
+    retention_hours: float
+    rollback_days: int
+
+
+@dataclass(frozen=True)
+class SyntheticSettings:
+    n_users: int
+    items_per_day: int
+    catalog_days: int
+    n_creators: int
+    n_topics: int
+    sessions_per_active_user: float
+    impressions_per_session: int
+    active_share: float
+    malformed_share: float
+    history_days: int
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    region: str
+    ingest: IngestSettings
+    features: FeatureSettings
+    model: ModelSettings
+    feed: FeedSettings
+    gate: GateSettings
+    quality: QualitySettings
+    maintenance: MaintenanceSettings
+    synthetic: SyntheticSettings
+
+
+def _build(cls, values: dict[str, Any], where: str):
+    """cls(**values) with every field converted to its declared type; unknown/missing keys fail."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise NightfeedError(f"configuration [{where}]: unknown keys {unknown}; known: {sorted(fields)}")
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise NightfeedError(f"configuration [{where}]: missing keys {missing}")
+    out = {}
+    for name, value in values.items():
+        kind = fields[name].type
+        try:
+            if kind in ("int", "float", "str"):
+                value = {"int": int, "float": float, "str": str}[kind](value)
+            elif kind.startswith("tuple"):
+                value = tuple(float(v) if "float" in kind else str(v) for v in value)
+            elif kind.startswith("dict[str, float]"):
+                value = {str(k): float(v) for k, v in value.items()}
+        except (TypeError, ValueError, AttributeError):
+            raise NightfeedError(f"configuration [{where}] {name} = {value!r}: expected {kind}") from None
+        out[name] = value
+    return cls(**out)
+
+
+_INGEST_KEYS = {f.name for f in dataclasses.fields(IngestSettings)}
+_FEATURE_KEYS = {f.name for f in dataclasses.fields(FeatureSettings)}
+_SECTIONS = {"model", "feed", "gate", "quality", "maintenance", "synthetic"}
+
+
+def parse_region(region: str, merged: dict[str, Any]) -> RegionConfig:
+    """Typed settings from a region's merged configuration (defaults + overrides)."""
+    top = {k: v for k, v in merged.items() if k not in _SECTIONS}
+    unknown = sorted(set(top) - _INGEST_KEYS - _FEATURE_KEYS)
+    if unknown:
+        raise NightfeedError(f"configuration for region {region}: unknown keys {unknown}")
+    model = dict(merged.get("model", {}))
+    per_model = {k: dict(model.pop(k)) for k in list(model) if isinstance(model[k], dict)}
+    return RegionConfig(
+        region=region,
+        ingest=_build(IngestSettings, {k: v for k, v in top.items() if k in _INGEST_KEYS}, "defaults"),
+        features=_build(FeatureSettings, {k: v for k, v in top.items() if k in _FEATURE_KEYS}, "defaults"),
+        model=dataclasses.replace(_build(ModelSettings, model, "model"), per_model=per_model),
+        feed=_build(FeedSettings, merged.get("feed", {}), "feed"),
+        gate=_build(GateSettings, merged.get("gate", {}), "gate"),
+        quality=_build(QualitySettings, merged.get("quality", {}), "quality"),
+        maintenance=_build(MaintenanceSettings, merged.get("maintenance", {}), "maintenance"),
+        synthetic=_build(SyntheticSettings, merged.get("synthetic", {}), "synthetic"),
+    )
+
+
+def with_changes(cfg: RegionConfig, **sections: dict) -> RegionConfig:
+    """A copy with some keys of some sections replaced: with_changes(cfg, model={"k": 5})."""
+    return dataclasses.replace(
+        cfg, **{name: dataclasses.replace(getattr(cfg, name), **values) for name, values in sections.items()}
+    )

@@ -1,0 +1,76 @@
+"""Landing the synthetic platform's days as files, the way real deliveries arrive: JSON Lines
+split over several files, with a share of malformed lines (each kind of fault the ingest
+must quarantine)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .settings import SyntheticSettings
+from .synthetic import MALFORMED_KINDS, _iso, _rng, catalog, events
+
+
+def corrupt(lines: list[str], share: float, region: str, seed: int, ds: str) -> list[str]:
+    """Replace a share of lines with each kind of malformed input a producer may send."""
+    rng = _rng(seed, region, "malformed", ds)
+    n_bad = int(round(len(lines) * share))
+    idx = rng.choice(len(lines), size=min(n_bad, len(lines)), replace=False) if n_bad else []
+    out = list(lines)
+    extra = []
+    for j, i in enumerate(idx):
+        kind = MALFORMED_KINDS[j % len(MALFORMED_KINDS)]
+        ev = json.loads(lines[i])
+        if kind == "bad_json":
+            out[i] = lines[i][: len(lines[i]) // 2]
+        elif kind == "missing_id":
+            ev.pop("user_id")
+            out[i] = json.dumps(ev)
+        elif kind == "negative_watch":
+            ev["event_type"], ev["watch_ms"] = "play", -int(rng.integers(1, 5000))
+            out[i] = json.dumps(ev)
+        elif kind == "unknown_type":
+            ev["event_type"] = "hover"
+            out[i] = json.dumps(ev)
+        elif kind == "duplicate":
+            extra.append(lines[i])
+        elif kind == "wrong_region":
+            ev["region"] = region + "X"
+            out[i] = json.dumps(ev)
+    return out + extra
+
+
+def write_day(
+    lake_root: Path, cfg: SyntheticSettings, seed: int, region: str, ds: str, n_files: int = 2
+) -> dict:
+    """Land one day of events (JSON Lines, several files) and the item catalog snapshot."""
+    evs = events(cfg, seed, region, ds)
+    lines = [json.dumps(e, separators=(",", ":")) for e in evs]
+    lines = corrupt(lines, cfg.malformed_share, region, seed, ds)
+    ev_dir = lake_root / "landing" / "events" / f"region={region}" / f"ds={ds}"
+    ev_dir.mkdir(parents=True, exist_ok=True)
+    for old in ev_dir.glob("*.jsonl"):
+        old.unlink()
+    for f in range(n_files):
+        chunk = lines[f::n_files]
+        (ev_dir / f"part-{f:05d}.jsonl").write_text("".join(line + "\n" for line in chunk))
+    cat = catalog(cfg, seed, region, ds)
+    it_dir = lake_root / "landing" / "items" / f"region={region}" / f"ds={ds}"
+    it_dir.mkdir(parents=True, exist_ok=True)
+    with (it_dir / "items.jsonl").open("w") as fh:
+        for i in range(len(cat.ids)):
+            fh.write(
+                json.dumps(
+                    dict(
+                        item_id=str(cat.ids[i]),
+                        creator_id=str(cat.creator[i]),
+                        region=region,
+                        duration_ms=int(cat.duration_ms[i]),
+                        created_ts=_iso(int(cat.created_ts[i]), "Z"),
+                        moderation_status=str(cat.status[i]),
+                    ),
+                    separators=(",", ":"),
+                )
+                + "\n"
+            )
+    return {"region": region, "ds": ds, "event_lines": len(lines), "items": len(cat.ids)}

@@ -1,0 +1,56 @@
+"""Helpers shared by the tests: tiny synthetic lakes and settings for fast nightly runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from nightfeed import config, settings, synthetic_landing
+
+ROOT = Path(__file__).resolve().parents[2]
+DS = "2026-11-25"
+TINY_PLATFORM = settings.SyntheticSettings(
+    n_users=60,
+    items_per_day=12,
+    catalog_days=10,
+    n_creators=10,
+    n_topics=4,
+    sessions_per_active_user=1.0,
+    impressions_per_session=8,
+    active_share=0.8,
+    malformed_share=0.02,
+    history_days=3,
+)
+
+
+def shift(ds: str, days: int) -> str:
+    return (dt.date.fromisoformat(ds) + dt.timedelta(days=days)).isoformat()
+
+
+def land_tiny(lake_root: Path, region: str, ds: str, days: int = 3, seed: int = 7) -> None:
+    """Land `days` days of a tiny synthetic platform ending at ds."""
+    for back in range(days - 1, -1, -1):
+        synthetic_landing.write_day(lake_root, TINY_PLATFORM, seed, region, shift(ds, -back))
+
+
+def nightly_cfg(region: str, **sections: dict) -> settings.RegionConfig:
+    """The region's settings with a short `auto` budget (and any other section changes)."""
+    cfg = config.region_settings(region)
+    return settings.with_changes(cfg, model={"time_budget_s": 20.0, **sections.pop("model", {})}, **sections)
+
+
+def run_nightly(spark, lake, region: str, ds: str = DS, backfill_days: int = 2, **stage_options) -> dict:
+    """Every nightly stage of the registry for (region, ds) in-process, after ingesting the earlier days."""
+    from nightfeed.pipeline.runner import run_night
+
+    results = run_night(
+        spark,
+        region,
+        ds,
+        backfill_days=backfill_days,
+        cfg=nightly_cfg(region),
+        lake=lake,
+        report=lambda summary: None,
+        stage_options=stage_options,
+    )
+    return {r["stage"]: r for r in results}

@@ -1,0 +1,47 @@
+"""The live-feed pointer logic on a small hand-built gold/feeds table: which rows readers see,
+rollback by ds and by table version, and clear refusals."""
+
+import pytest
+from test_tables import feed_rows
+
+from nightfeed.config import Lake
+from nightfeed.errors import NightfeedError
+from nightfeed.pipeline import publish
+from nightfeed.tables import LakeTables
+
+
+@pytest.fixture
+def published(spark, tmp_path):
+    """US feeds for two days (versions 1 and 2) and a rewrite of the second day (version 3)."""
+    t = LakeTables(spark, tmp_path)
+    t.write_slice("gold/feeds", feed_rows(spark, "US", "2026-11-24", ["a"], "m1"), "US", "2026-11-24")
+    t.write_slice("gold/feeds", feed_rows(spark, "US", "2026-11-25", ["b"], "m2"), "US", "2026-11-25")
+    t.write_slice("gold/feeds", feed_rows(spark, "US", "2026-11-25", ["c"], "m3"), "US", "2026-11-25")
+    t.set_pointer("US", "2026-11-25", "m2", 2)
+    return Lake(tmp_path)
+
+
+def test_live_feed_reads_the_pointer_version_not_the_newest_rows(spark, published):
+    assert publish.live_pointer(spark, published, "US")["feeds_table_version"] == 2
+    assert {r.user_id for r in publish.live_feed(spark, published, "US").collect()} == {"b"}
+
+
+def test_rollback_by_ds_and_by_version(spark, published):
+    out = publish.rollback(spark, published, "US", to_ds="2026-11-24")
+    assert (out["live_ds"], out["model_version"], out["rows"]) == ("2026-11-24", "m1", 2)
+    assert out["previous"]["live_ds"] == "2026-11-25"
+    assert {r.user_id for r in publish.live_feed(spark, published, "US").collect()} == {"a"}
+    out = publish.rollback(spark, published, "US", to_version=2)
+    assert (out["live_ds"], out["feeds_table_version"], out["model_version"]) == ("2026-11-25", 2, "m2")
+    assert {r.user_id for r in publish.live_feed(spark, published, "US").collect()} == {"b"}
+
+
+def test_rollback_refuses_what_does_not_exist(spark, published, tmp_path):
+    with pytest.raises(NightfeedError, match="no published feed for region US ds 2026-01-01"):
+        publish.rollback(spark, published, "US", to_ds="2026-01-01")
+    with pytest.raises(NightfeedError, match="version 99"):
+        publish.rollback(spark, published, "US", to_version=99)
+    with pytest.raises(NightfeedError, match="nothing was published"):
+        publish.live_pointer(spark, published, "BR")
+    with pytest.raises(NightfeedError, match="no gold/feeds table"):
+        publish.rollback(spark, Lake(tmp_path / "empty"), "US", to_ds="2026-11-24")
