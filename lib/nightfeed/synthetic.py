@@ -27,7 +27,7 @@ def _day_index(ds: str) -> int:
     return (dt.date.fromisoformat(ds) - EPOCH).days
 
 
-def _rng(*keys) -> np.random.Generator:
+def keyed_rng(*keys) -> np.random.Generator:
     return np.random.default_rng([zlib.crc32(str(k).encode()) for k in keys])
 
 
@@ -51,7 +51,7 @@ class Catalog:
 
 def users(cfg: SyntheticSettings, seed: int, region: str) -> Users:
     n, topics = cfg.n_users, cfg.n_topics
-    rng = _rng(seed, region, "users")
+    rng = keyed_rng(seed, region, "users")
     taste = rng.dirichlet(np.full(topics, 0.25), size=n)
     activity = np.clip(rng.lognormal(0.0, 0.6, size=n), 0.1, 4.0)
     ids = np.array([f"u-{region}-{k:06d}" for k in range(n)])
@@ -60,7 +60,7 @@ def users(cfg: SyntheticSettings, seed: int, region: str) -> Users:
 
 def _creators(cfg: SyntheticSettings, seed: int, region: str):
     n, topics = cfg.n_creators, cfg.n_topics
-    rng = _rng(seed, region, "creators")
+    rng = keyed_rng(seed, region, "creators")
     topic = rng.integers(0, topics, size=n)
     pop = rng.pareto(1.2, size=n) + 0.05
     return topic, pop / pop.sum()
@@ -70,11 +70,11 @@ def _items_of_day(cfg: SyntheticSettings, seed: int, region: str, day: int) -> d
     """Videos uploaded on `day`: regional ones plus the few global ones every region lists."""
     topics = cfg.n_topics
     c_topic, c_pop = _creators(cfg, seed, region)
-    rng = _rng(seed, region, "items", day)
+    rng = keyed_rng(seed, region, "items", day)
     n = cfg.items_per_day
     creator = rng.choice(len(c_topic), size=n, p=c_pop)
     topic = np.where(rng.random(n) < 0.8, c_topic[creator], rng.integers(0, topics, size=n))
-    grng = _rng(seed, "global", "items", day)
+    grng = keyed_rng(seed, "global", "items", day)
     g_topic = grng.integers(0, topics, size=GLOBAL_ITEMS_PER_DAY)
     ids = [f"v-{region}-{day}-{j:04d}" for j in range(n)] + [
         f"v-global-{day}-{j:02d}" for j in range(GLOBAL_ITEMS_PER_DAY)
@@ -126,7 +126,7 @@ def catalog(cfg: SyntheticSettings, seed: int, region: str, ds: str) -> Catalog:
     return Catalog(status=np.concatenate(status), **cat)
 
 
-def _iso(ts: int, offset: str) -> str:
+def iso_time(ts: int, offset: str) -> str:
     if offset == "Z":
         return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     sign = 1 if offset[0] == "+" else -1
@@ -144,7 +144,7 @@ def events(cfg: SyntheticSettings, seed: int, region: str, ds: str) -> list[dict
     day = _day_index(ds)
     us = users(cfg, seed, region)
     cat = catalog(cfg, seed, region, ds)
-    rng = _rng(seed, region, "events", day)
+    rng = keyed_rng(seed, region, "events", day)
     day_start = (dt.date.fromisoformat(ds) - dt.date(1970, 1, 1)).days * 86400
     live = np.isin(cat.status, ["approved", "pending"])
     age_days = np.maximum(0.0, (day_start + 86400 - cat.created_ts) / 86400.0)
@@ -204,7 +204,7 @@ def events(cfg: SyntheticSettings, seed: int, region: str, ds: str) -> list[dict
                         dict(
                             event_id=f"{region}-{ds}-{n_counter:09d}",
                             event_type=etype,
-                            event_ts=_iso(t + k * 2, offset),
+                            event_ts=iso_time(t + k * 2, offset),
                             watch_ms=w,
                             **base,
                         )

@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 from .settings import SyntheticSettings
-from .synthetic import MALFORMED_KINDS, _iso, _rng, catalog, events
+from .synthetic import MALFORMED_KINDS, catalog, events, iso_time, keyed_rng
 
 
 def corrupt(lines: list[str], share: float, region: str, seed: int, ds: str) -> list[str]:
     """Replace a share of lines with each kind of malformed input a producer may send."""
-    rng = _rng(seed, region, "malformed", ds)
+    rng = keyed_rng(seed, region, "malformed", ds)
     n_bad = int(round(len(lines) * share))
     idx = rng.choice(len(lines), size=min(n_bad, len(lines)), replace=False) if n_bad else []
     out = list(lines)
@@ -66,7 +66,7 @@ def write_day(
                         creator_id=str(cat.creator[i]),
                         region=region,
                         duration_ms=int(cat.duration_ms[i]),
-                        created_ts=_iso(int(cat.created_ts[i]), "Z"),
+                        created_ts=iso_time(int(cat.created_ts[i]), "Z"),
                         moderation_status=str(cat.status[i]),
                     ),
                     separators=(",", ":"),
