@@ -32,3 +32,20 @@ def lake(tmp_path, monkeypatch):
 
     monkeypatch.setenv("NIGHTFEED_LAKE", str(tmp_path / "lake"))
     return Lake(tmp_path / "lake")
+
+
+@pytest.fixture(scope="module")
+def published(spark, tmp_path_factory):
+    """US feeds for two days (versions 1 and 2) and a rewrite of the second day (version 3); the
+    pointer at version 2. Tests that move the pointer leave it there again."""
+    from helpers import feed_rows
+    from nightfeed.config import Lake
+    from nightfeed.tables import LakeTables
+
+    root = tmp_path_factory.mktemp("published")
+    t = LakeTables(spark, root)
+    t.write_slice("gold/feeds", feed_rows(spark, "US", "2026-11-24", ["a"], "m1"), "US", "2026-11-24")
+    t.write_slice("gold/feeds", feed_rows(spark, "US", "2026-11-25", ["b"], "m2"), "US", "2026-11-25")
+    t.write_slice("gold/feeds", feed_rows(spark, "US", "2026-11-25", ["c"], "m3"), "US", "2026-11-25")
+    t.set_pointer("US", "2026-11-25", "m2", 2)
+    return Lake(root)

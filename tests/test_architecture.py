@@ -27,7 +27,7 @@ LAYERS = [
         "evaluation",
         "cluster",
     },
-    {"tables", "spark", "config", "settings", "schemas", "errors", "topk"},
+    {"tables", "readonly", "spark", "logs", "config", "settings", "schemas", "errors", "topk"},
 ]
 
 

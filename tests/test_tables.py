@@ -3,17 +3,10 @@ never duplicate, missing inputs are clear errors, the pointer table holds one ro
 
 import pytest
 
+from helpers import feed_rows
 from nightfeed import tables
 from nightfeed.errors import NightfeedError
 from nightfeed.tables import LakeTables
-
-FEED_COLUMNS = "region string, ds string, user_id string, rank int, item_id string, score double, "
-FEED_COLUMNS += "source string, model_version string"
-
-
-def feed_rows(spark, region, ds, users, version="m1"):
-    rows = [(region, ds, u, r, f"i{r}", 1.0 / r, "cf", version) for u in users for r in (1, 2)]
-    return spark.createDataFrame(rows, FEED_COLUMNS)
 
 
 def test_every_registered_table_has_a_schema_and_partitions():

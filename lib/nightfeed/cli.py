@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from . import commands, config
+from . import commands, config, logs
 from .errors import NightfeedError
 from .pipeline import registry
 
@@ -61,7 +61,9 @@ def run_job(stage: str, argv: list[str] | None = None) -> int:
     parser = Parser(prog=f"jobs/{stage}.py", description=f"nightfeed stage {stage} for one (region, ds)")
     _add_slice_args(parser)
     _stage_options(parser, registry.stage(stage).options)
+    _add_verbose(parser)
     args = parser.parse_args(argv)
+    logs.set_verbose(args.verbose)
     try:
         from .pipeline.runner import run_stage
 
@@ -75,6 +77,12 @@ def run_job(stage: str, argv: list[str] | None = None) -> int:
         return _fail(exc)
 
 
+def _add_verbose(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--verbose", action="store_true", help="Spark INFO logs and progress bars (default: quiet)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="nightfeed", description="nightly batch For-You feeds on Spark + Delta")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -84,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--region", type=_region, help="region code (default: every region in conf nightly_regions)"
     )
     p.add_argument("--all-regions", action="store_true", help="every region in conf nightly_regions")
-    p.add_argument("--ds", type=_date, required=True)
+    p.add_argument("--ds", type=_date, help="run date YYYY-MM-DD (or a range with --from/--to)")
+    p.add_argument("--from", dest="from_ds", type=_date, help="first day of a backfill range (with --to)")
+    p.add_argument("--to", dest="to_ds", type=_date, help="last day of a backfill range, inclusive")
     p.add_argument(
         "--generate",
         action="store_true",
@@ -117,11 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument(
         "--to-version", type=int, help="make the region's feed at this gold/feeds version live"
     )
+    p.add_argument("--dry-run", action="store_true", help="show what would become live; change nothing")
     p.set_defaults(func=commands.cmd_rollback)
 
     p = sub.add_parser("live-feed", help="which feed is live for a region, and its size")
     p.add_argument("--region", type=_region, required=True)
     p.set_defaults(func=commands.cmd_live_feed)
+
+    p = sub.add_parser("feed", help="one user's live feed (or the feed published for --ds) as a table")
+    p.add_argument("--region", type=_region, required=True)
+    p.add_argument("--user", required=True, help="user id")
+    p.add_argument("--ds", type=_date, help="the feed published for this ds (default: the live one)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=commands.cmd_feed)
 
     p = sub.add_parser("maintain", help="OPTIMIZE and VACUUM every table, never below what rollback needs")
     p.add_argument("--retention-hours", type=float, help="default: conf maintenance.retention_hours")
@@ -139,8 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=commands.cmd_setup_spark)
 
-    p = sub.add_parser("benchmark", help="benchmarks with JSON output: model quality and scoring speed")
-    p.add_argument("--suite", choices=("models", "scoring", "all"), default="all")
+    p = sub.add_parser(
+        "benchmark", help="benchmarks with JSON output: model quality, scoring speed, stage overhead"
+    )
+    p.add_argument("--suite", choices=("models", "scoring", "stages", "all"), default="all")
+    p.add_argument("--repeats", type=int, default=1, help="stages suite: runs per spark-submit (median)")
     p.add_argument(
         "--scale", choices=("small", "default", "large"), default="default", help="scoring data size"
     )
@@ -157,13 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output-dir", default="bench/results")
     p.add_argument(
-        "--output-json", help="scoring suite: write its JSON here (default: <output-dir>/scoring.json)"
+        "--output-json", help="the one suite's JSON goes here (default: <output-dir>/<suite>.json)"
     )
     p.set_defaults(func=commands.cmd_benchmark)
 
     p = sub.add_parser("evaluate", help="offline evaluation of models on an interactions file")
     add_evaluate_args(p)
     p.set_defaults(func=commands.cmd_evaluate)
+    for command in sub.choices.values():
+        _add_verbose(command)
     return parser
 
 
@@ -197,6 +220,7 @@ def add_evaluate_args(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logs.set_verbose(args.verbose)
     try:
         return args.func(args)
     except NightfeedError as exc:

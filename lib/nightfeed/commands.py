@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from . import config
+from .errors import NightfeedError
 from .pipeline import registry
 
 
@@ -31,20 +32,32 @@ def _regions(args) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    """All nightly stages in order, in one Spark session, for one region or every nightly region."""
-    from .pipeline.runner import run_night
+    """All nightly stages in order, in one Spark session, for one region or every nightly region;
+    with --from/--to every day of the range in date order (each day's regions before the next day)."""
+    from .pipeline.runner import night_dates, run_nights
     from .pipeline.summary import print_summary
 
-    spark = _session("nightfeed-run")
-    results = []
-    for region in _regions(args):
-        results += run_night(spark, region, args.ds, generate=args.generate)
+    days = night_dates(args.ds, args.from_ds, args.to_ds)
+    if args.generate and len(days) > 1:
+        raise NightfeedError("--generate lands one history ending at --ds; use it with --ds")
+    results = run_nights(_session("nightfeed-run"), _regions(args), days, args.generate)
     if args.summary:
         print_summary(results, config.Lake.default())
     return 0
 
 
 def cmd_rollback(args) -> int:
+    from . import readonly
+
+    root = config.Lake.default().root
+    if args.dry_run:
+        target = readonly.rollback_target(root, args.region, args.to_ds, args.to_version)
+        try:
+            current = readonly.live_pointer(root, args.region)
+        except NightfeedError:
+            current = None
+        print(json.dumps({"dry_run": True, **target, "previous": current}, default=str))
+        return 0
     from .pipeline import publish
 
     out = publish.rollback(
@@ -55,13 +68,18 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_live_feed(args) -> int:
-    from .pipeline import publish
+    """Read with delta-rs: no JVM for a look at one pointer row."""
+    from . import readonly
 
-    spark = _session("nightfeed-live-feed")
-    lake = config.Lake.default()
-    ptr = publish.live_pointer(spark, lake, args.region)
-    rows = publish.live_feed(spark, lake, args.region).count()
-    print(json.dumps({**ptr, "rows": rows}, default=str))
+    print(json.dumps(readonly.live_feed_size(config.Lake.default().root, args.region), default=str))
+    return 0
+
+
+def cmd_feed(args) -> int:
+    from . import readonly
+
+    feed = readonly.user_feed(config.Lake.default().root, args.region, args.user, args.ds)
+    print(json.dumps(feed, default=str) if args.json else readonly.format_feed(feed))
     return 0
 
 
@@ -120,6 +138,7 @@ def cmd_benchmark(args) -> int:
         args.movielens,
         args.output_dir,
         args.output_json,
+        args.repeats,
     )
     return 0
 

@@ -92,8 +92,12 @@ def _check_row(c: dict) -> str:
     )
 
 
-def write_quality_report(lake: Lake, region: str, ds: str, quarantine: dict[str, dict[str, int]]) -> dict:
+def write_quality_report(
+    lake: Lake, region: str, ds: str, quarantine: dict[str, dict[str, int]], evaluation: dict
+) -> dict:
+    """summary.json and summary.html of (region, ds); `evaluation` is the evaluate_model outcome."""
     base = lake.reports("quality", region, ds)
+    gate_file = base / "checks" / "gate.json"
     suites = {}
     for name in SUITES:
         path = base / "checks" / f"{name}.json"
@@ -113,6 +117,8 @@ def write_quality_report(lake: Lake, region: str, ds: str, quarantine: dict[str,
             }
             for n, s in suites.items()
         },
+        "model_evaluation": evaluation,
+        "promotion_gate": json.loads(gate_file.read_text()) if gate_file.exists() else None,
         "quarantine": quarantine,
         "quarantined_total": sum(sum(v.values()) for v in quarantine.values()),
         "data_docs": str(docs) if docs else None,
@@ -165,6 +171,7 @@ def render_summary(summary: dict, docs: Path | None, base: Path) -> str:
         )
         if suite.get("validation_s") is not None:
             body.append(f"<p class='meta'>validated in {suite['validation_s']} s</p>")
+    body.append(model_section(summary["model_evaluation"], summary["promotion_gate"]))
     body.append("<h2>Quarantine</h2>")
     for table, reasons in summary["quarantine"].items():
         rows = (
@@ -189,6 +196,29 @@ def render_summary(summary: dict, docs: Path | None, base: Path) -> str:
         )
     body.append("<p><a href='../../index.html'>all runs</a> · <a href='summary.json'>summary.json</a></p>")
     return _page(f"nightfeed quality {region} {ds}", "".join(body))
+
+
+def model_section(evaluation: dict, gate: dict | None) -> str:
+    """Temporal-holdout metrics of the model vs popularity (or why there are none) and the gate."""
+    out = [f"<h2>Model evaluation {_badge(evaluation['status'])}</h2>"]
+    if evaluation["status"] == "skipped":
+        out.append(f"<p>No temporal holdout tonight: {html.escape(evaluation['reason'])}.</p>")
+    elif evaluation["status"] == "ok":
+        names = sorted({m for ms in evaluation["metrics"].values() for m in ms})
+        head = "".join(f"<th>{html.escape(n)}</th>" for n in names)
+        rows = "".join(
+            f"<tr><td>{html.escape(model)}</td>"
+            + "".join(f"<td>{_observed(ms.get(n))}</td>" for n in names)
+            + "</tr>"
+            for model, ms in evaluation["metrics"].items()
+        )
+        out.append(
+            f"<table><tr><th>model</th>{head}</tr>{rows}</table>"
+            f"<p class='meta'>{evaluation['test_users']:,} returning test users</p>"
+        )
+    if gate:
+        out.append(f"<p><b>Promotion gate:</b> {_observed(gate)}</p>")
+    return "".join(out)
 
 
 def write_index(lake: Lake) -> Path:

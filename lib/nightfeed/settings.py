@@ -37,6 +37,7 @@ class ModelSettings:
     seed: int
     time_budget_s: float
     ease_max_items: int
+    min_eval_users: int = 5  # fewer returning test users than this: evaluate_model records `skipped`
     per_model: dict[str, dict] = field(default_factory=dict)  # [model.<type>] tables: fixed params
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import pyspark
 from pyspark.sql import SparkSession
 
+from .logs import LOG4J2_PROPERTIES, spark_log_level
+
 # The pip package delta-spark==4.4.1 is the Python API; its JVM jar 4.4.1 is not published on
 # Maven Central (404), so we resolve the newest published jar built for Spark 4.1.
 DELTA_JAR_VERSION = "4.4.0"
@@ -103,7 +105,7 @@ def build_session(
     for key, value in required.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel(os.environ.get("NIGHTFEED_SPARK_LOG_LEVEL", "ERROR"))
+    spark.sparkContext.setLogLevel(spark_log_level())
     return spark
 
 
@@ -164,7 +166,8 @@ def configure_venv_spark() -> list[str]:
     if java_home:
         lines.append(f'JAVA_HOME="${{JAVA_HOME:-{java_home}}}"')
     (conf_dir / "spark-env.sh").write_text("\n".join(lines) + "\n")
-    done.append(str(conf_dir / "spark-env.sh"))
+    (conf_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
+    done += [str(conf_dir / "spark-env.sh"), str(conf_dir / "log4j2.properties")]
     finder = Path(sys.executable).parent / "find-spark-home"
     if finder.exists():
         text = finder.read_text()

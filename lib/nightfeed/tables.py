@@ -11,7 +11,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from . import schemas
+from . import readonly, schemas
 from .errors import NightfeedError
 
 
@@ -78,9 +78,16 @@ def write_slice(
     One Delta commit: readers see the old slice or the new one, never a mix. Rows outside the
     slice make the commit fail (Delta checks replaceWhere), so a job can only touch its own
     partition. Concurrent writers of other regions conflict only on metadata; we retry those.
+    `mergeSchema` only ever adds the nullable columns a schema file gained since the table was
+    created (conform selects exactly the registry schema), so older lakes migrate on write.
     """
     out = _slowed_for_tests(conform(df, table), lake_table)
-    writer = out.write.format("delta").mode("overwrite").option("replaceWhere", slice_predicate(region, ds))
+    writer = (
+        out.write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", slice_predicate(region, ds))
+        .option("mergeSchema", "true")
+    )
     if not exists(spark, lake_table):
         _create(spark, lake_table, table)
     _with_conflict_retries(lambda: writer.save(lake_table))
@@ -184,7 +191,7 @@ def require_slice(spark: SparkSession, lake_table: str, region: str, ds: str, pr
             f"missing input {lake_table} for region={region} ds={ds}: run {produced_by} first"
         )
     df = read_slice(spark, lake_table, region, ds)
-    if df.limit(1).count() == 0:
+    if readonly.slice_rows(lake_table, region, ds) == 0:
         raise NightfeedError(f"no rows in {lake_table} for region={region} ds={ds}: run {produced_by} first")
     return df
 
@@ -218,6 +225,10 @@ class LakeTables:
 
     def write_slice(self, name: str, df: DataFrame, region: str, ds: str) -> None:
         write_slice(self.spark, df, self.path(name), name, region, ds)
+
+    def slice_rows(self, name: str, region: str, ds: str) -> int:
+        """Rows of the slice from the Delta log's statistics (no Spark job)."""
+        return readonly.slice_rows(self.path(name), region, ds)
 
     def latest_version(self, name: str) -> int:
         return latest_version(self.spark, self.path(name))

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from helpers import DS, ROOT, land_tiny, nightly_cfg, shift
 from nightfeed import pipeline, tables
+from nightfeed.config import Lake
 from nightfeed.errors import NightfeedError
 from nightfeed.pipeline import publish
 
@@ -102,32 +103,59 @@ def test_two_regions_ingest_concurrently_into_new_tables(spark, tmp_path):
     assert regions == {"CA", "CB"}
 
 
-def _next_day(spark, lake, model=None, tamper=None, max_ndcg_drop=1.0):
-    """Run the next day for region AA; by default the gate lets any model through."""
-    land_tiny(lake.root, "AA", NEXT, days=1, seed=11)
+@pytest.fixture(scope="module")
+def next_day_scored(spark, tiny_lake, tmp_path_factory):
+    """The tiny lake with region AA's next day landed and run up to score_feeds (default model):
+    the common start of the publish-side fault tests, run once."""
+    import shutil
+
+    lake, _ = tiny_lake
+    root = tmp_path_factory.mktemp("next_day") / "lake"
+    shutil.copytree(lake.root, root)
+    next_lake = Lake(root)
+    land_tiny(root, "AA", NEXT, days=1, seed=11)
+    cfg = nightly_cfg("AA")
+    for st in ("ingest_events", "validate_events", "build_features", "validate_features", "train_model"):
+        pipeline.run(spark, next_lake, st, "AA", NEXT, cfg)
+    pipeline.run(spark, next_lake, "score_feeds", "AA", NEXT, cfg)
+    return next_lake
+
+
+@pytest.fixture
+def next_lake(next_day_scored, tmp_path, monkeypatch):
+    """A private copy of `next_day_scored` for a test that changes it."""
+    import shutil
+
+    root = tmp_path / "lake"
+    shutil.copytree(next_day_scored.root, root)
+    monkeypatch.setenv("NIGHTFEED_LAKE", str(root))
+    return Lake(root)
+
+
+def _finish_next_day(spark, lake, model=None, tamper=None, max_ndcg_drop=1.0):
+    """Validate and publish AA's next day (after retraining with `model`, if given); by default
+    the gate lets any model through."""
     cfg = nightly_cfg("AA", gate={"max_ndcg_drop": max_ndcg_drop})
-    pipeline.run(spark, lake, "ingest_events", "AA", NEXT, cfg)
-    for st in ("validate_events", "build_features", "validate_features"):
-        pipeline.run(spark, lake, st, "AA", NEXT, cfg)
-    pipeline.run(spark, lake, "train_model", "AA", NEXT, cfg, **({"model_type": model} if model else {}))
-    pipeline.run(spark, lake, "score_feeds", "AA", NEXT, cfg)
+    if model:
+        pipeline.run(spark, lake, "train_model", "AA", NEXT, cfg, model_type=model)
+        pipeline.run(spark, lake, "score_feeds", "AA", NEXT, cfg)
     if tamper:
         tamper(spark, lake)
     pipeline.run(spark, lake, "validate_feeds", "AA", NEXT, cfg)
     return pipeline.run(spark, lake, "publish_feeds", "AA", NEXT, cfg)
 
 
-def test_gate_rejects_a_worse_model_and_the_previous_feed_stays_live(spark, lake_copy):
-    live_before = publish.live_pointer(spark, lake_copy, "AA")
-    feeds_version = version(spark, lake_copy.table("gold/feeds"))
+def test_gate_rejects_a_worse_model_and_the_previous_feed_stays_live(spark, next_lake):
+    live_before = publish.live_pointer(spark, next_lake, "AA")
+    feeds_version = version(spark, next_lake.table("gold/feeds"))
     with pytest.raises(NightfeedError, match="promotion gate"):
-        _next_day(spark, lake_copy, model="popularity", max_ndcg_drop=0.02)
-    assert publish.live_pointer(spark, lake_copy, "AA") == live_before
-    assert version(spark, lake_copy.table("gold/feeds")) == feeds_version
-    assert tables.read_slice(spark, lake_copy.table("gold/feeds"), "AA", NEXT).count() == 0
+        _finish_next_day(spark, next_lake, model="popularity", max_ndcg_drop=0.02)
+    assert publish.live_pointer(spark, next_lake, "AA") == live_before
+    assert version(spark, next_lake.table("gold/feeds")) == feeds_version
+    assert tables.read_slice(spark, next_lake.table("gold/feeds"), "AA", NEXT).count() == 0
 
 
-def test_failing_feed_check_stops_publishing(spark, lake_copy):
+def test_failing_feed_check_stops_publishing(spark, next_lake):
     def duplicate_a_row(spark, lake):
         cand = tables.read_slice(spark, lake.table("silver/feed_candidates"), "AA", NEXT)
         first = cand.where("rank = 1").limit(1)
@@ -140,35 +168,35 @@ def test_failing_feed_check_stops_publishing(spark, lake_copy):
             NEXT,
         )
 
-    live_before = publish.live_pointer(spark, lake_copy, "AA")
+    live_before = publish.live_pointer(spark, next_lake, "AA")
     with pytest.raises(NightfeedError, match="feeds checks failed.*no_duplicate_items_per_user"):
-        _next_day(spark, lake_copy, tamper=duplicate_a_row)
-    assert publish.live_pointer(spark, lake_copy, "AA") == live_before
+        _finish_next_day(spark, next_lake, tamper=duplicate_a_row)
+    assert publish.live_pointer(spark, next_lake, "AA") == live_before
     with pytest.raises(NightfeedError, match="feed checks failed"):
-        pipeline.run(spark, lake_copy, "publish_feeds", "AA", NEXT, nightly_cfg("AA"))
-    report = pipeline.run(spark, lake_copy, "quality_report", "AA", NEXT, nightly_cfg("AA"))
+        pipeline.run(spark, next_lake, "publish_feeds", "AA", NEXT, nightly_cfg("AA"))
+    report = pipeline.run(spark, next_lake, "quality_report", "AA", NEXT, nightly_cfg("AA"))
     assert report["status"] == "failed"
     summary = json.loads(open(report["summary_json"]).read())
     assert "no_duplicate_items_per_user" in summary["suites"]["feeds"]["failed"]
 
 
-def test_publish_then_rollback_by_ds_and_by_version(spark, lake_copy):
-    first = publish.live_pointer(spark, lake_copy, "AA")
-    first_rows = sorted(map(tuple, publish.live_feed(spark, lake_copy, "AA").collect()))
-    out = _next_day(spark, lake_copy)
-    assert publish.live_pointer(spark, lake_copy, "AA")["live_ds"] == NEXT == out["live_ds"]
-    back = publish.rollback(spark, lake_copy, "AA", to_ds=DS)
+def test_publish_then_rollback_by_ds_and_by_version(spark, next_lake):
+    first = publish.live_pointer(spark, next_lake, "AA")
+    first_rows = sorted(map(tuple, publish.live_feed(spark, next_lake, "AA").collect()))
+    out = _finish_next_day(spark, next_lake)
+    assert publish.live_pointer(spark, next_lake, "AA")["live_ds"] == NEXT == out["live_ds"]
+    back = publish.rollback(spark, next_lake, "AA", to_ds=DS)
     assert back["live_ds"] == DS
-    assert sorted(map(tuple, publish.live_feed(spark, lake_copy, "AA").collect())) == first_rows
-    publish.rollback(spark, lake_copy, "AA", to_version=out["feeds_table_version"])
-    assert publish.live_pointer(spark, lake_copy, "AA")["live_ds"] == NEXT
-    publish.rollback(spark, lake_copy, "AA", to_version=first["feeds_table_version"])
-    assert publish.live_pointer(spark, lake_copy, "AA")["live_ds"] == DS
+    assert sorted(map(tuple, publish.live_feed(spark, next_lake, "AA").collect())) == first_rows
+    publish.rollback(spark, next_lake, "AA", to_version=out["feeds_table_version"])
+    assert publish.live_pointer(spark, next_lake, "AA")["live_ds"] == NEXT
+    publish.rollback(spark, next_lake, "AA", to_version=first["feeds_table_version"])
+    assert publish.live_pointer(spark, next_lake, "AA")["live_ds"] == DS
     with pytest.raises(NightfeedError, match="no published feed"):
-        publish.rollback(spark, lake_copy, "AA", to_ds="2020-01-01")
-    kept = publish.maintain(spark, lake_copy, retention_hours=0, rollback_days=7)
+        publish.rollback(spark, next_lake, "AA", to_ds="2020-01-01")
+    kept = publish.maintain(spark, next_lake, retention_hours=0, rollback_days=7)
     assert kept["retention_hours_used"] >= 7 * 24
-    assert sorted(map(tuple, publish.live_feed(spark, lake_copy, "AA").collect())) == first_rows
+    assert sorted(map(tuple, publish.live_feed(spark, next_lake, "AA").collect())) == first_rows
 
 
 def test_quality_report_is_written_for_each_run(tiny_lake):

@@ -54,3 +54,13 @@ def run_nightly(spark, lake, region: str, ds: str = DS, backfill_days: int = 2, 
         stage_options=stage_options,
     )
     return {r["stage"]: r for r in results}
+
+
+FEED_COLUMNS = "region string, ds string, user_id string, rank int, item_id string, score double, "
+FEED_COLUMNS += "source string, model_version string"
+
+
+def feed_rows(spark, region: str, ds: str, users: list[str], version: str = "m1"):
+    """Two feed rows (items i1, i2) per user, as gold/feeds holds them."""
+    rows = [(region, ds, u, r, f"i{r}", 1.0 / r, "cf", version) for u in users for r in (1, 2)]
+    return spark.createDataFrame(rows, FEED_COLUMNS)

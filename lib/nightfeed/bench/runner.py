@@ -19,8 +19,10 @@ def run_suites(
     movielens: str,
     output_dir: str,
     output_json: str | None,
+    repeats: int = 1,
 ) -> None:
-    """suite: models, scoring or all; JSON to <output_dir>/models.json and scoring.json (or output_json)."""
+    """suite: models, scoring, stages or all; JSON to <output_dir>/<suite>.json (output_json replaces
+    the scoring suite's path, or the stages suite's when it runs alone)."""
     out = Path(output_dir)
     if suite in ("models", "all"):
         from .models_suite import models_suite
@@ -33,3 +35,8 @@ def run_suites(
         res = scoring_suite(scale, rank=rank, iterations=iterations, skip_mllib=skip_mllib)
         print(json.dumps({"ratios": res["ratios"], "quality": res["quality"]}, indent=1))
         write_json(res, Path(output_json) if output_json else out / "scoring.json")
+    if suite in ("stages", "all"):
+        from .stages_suite import stages_suite
+
+        res = stages_suite(repeats=repeats)
+        write_json(res, Path(output_json) if output_json and suite == "stages" else out / "stages.json")

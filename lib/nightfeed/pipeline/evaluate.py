@@ -1,5 +1,10 @@
 """Stage evaluate_model: the registered model and the popularity baseline on a temporal holdout
-(train on the window ending the day before ds, test on ds's new interactions)."""
+(train on the window ending the day before ds, test on ds's new interactions).
+
+A holdout that cannot be formed (a region's first day, no returning user, too few test users) is
+a fact about the data, not a failure: the stage records a `skipped` row with the reason in
+gold/model_metrics and the night goes on (the promotion gate does not use these metrics).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,10 @@ from pyspark.sql import functions as F
 
 from .. import features, models, schemas
 from ..config import Lake
-from ..errors import NightfeedError
 from ..evaluation.matrices import encode, relevant_sets
 from ..evaluation.protocol import fit_and_score
 from ..settings import RegionConfig
-from ..tables import LakeTables
+from ..tables import TABLES, LakeTables
 from .artifacts import registered_model
 from .inputs import catalog_snapshot, shift, window_events
 
@@ -40,16 +44,31 @@ def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
         .select("user_id", "item_id")
         .toPandas()
     )
+    k = cfg.model.k
     if train.empty or test.empty:
-        raise NightfeedError(
-            f"evaluate {region} {ds}: need events on {ds} and before it (train {len(train)}, test "
-            f"{len(test)} pairs)"
+        return _skipped(
+            t,
+            reg,
+            region,
+            ds,
+            k,
+            0,
+            f"need interactions on {ds} and in the window before it "
+            f"(train {len(train)}, test {len(test)} pairs)",
         )
     enc = encode(train, user="user_id", item="item_id", weight="confidence")
     test_users, relevant = relevant_sets(test, enc, user="user_id", item="item_id")
-    if not len(test_users):
-        raise NightfeedError(f"evaluate {region} {ds}: no returning user interacted with a new item on {ds}")
-    k = cfg.model.k
+    if len(test_users) < cfg.model.min_eval_users:
+        return _skipped(
+            t,
+            reg,
+            region,
+            ds,
+            k,
+            len(test_users),
+            f"{len(test_users)} returning users interacted with "
+            f"an item they had not seen before on {ds}; model.min_eval_users is {cfg.model.min_eval_users}",
+        )
     params = {p: v for p, v in json.loads(reg["params"]).items() if p not in ("requested", "selected_by")}
     results, rows = {}, []
     for name, model in (
@@ -68,15 +87,39 @@ def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
                 "metric": m,
                 "value": float(v),
                 "n_users": int(len(test_users)),
+                "status": "ok",
+                "reason": None,
             }
             for m, v in metrics.items()
         ]
-    t.write_slice(
-        "gold/model_metrics", spark.createDataFrame(rows, schemas.load("gold_model_metrics")), region, ds
-    )
+    _write(t, rows, region, ds)
     return {
+        "status": "ok",
         "model_version": reg["model_version"],
         "k": k,
         "test_users": int(len(test_users)),
         "metrics": results,
     }
+
+
+def _write(t: LakeTables, rows: list[dict], region: str, ds: str) -> None:
+    schema = schemas.load(TABLES["gold/model_metrics"].schema)
+    t.write_slice("gold/model_metrics", t.spark.createDataFrame(rows, schema), region, ds)
+
+
+def _skipped(t: LakeTables, reg, region: str, ds: str, k: int, test_users: int, reason: str) -> dict:
+    """One `skipped` row (metric holdout_users = the test users found) instead of the metrics."""
+    row = {
+        "region": region,
+        "ds": ds,
+        "model_version": reg["model_version"],
+        "model": reg["model_type"],
+        "k": k,
+        "metric": "holdout_users",
+        "value": float(test_users),
+        "n_users": int(test_users),
+        "status": "skipped",
+        "reason": reason,
+    }
+    _write(t, [row], region, ds)
+    return {"status": "skipped", "reason": reason, "model_version": reg["model_version"], "k": k}

@@ -37,4 +37,4 @@ def build_features(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
     )
     events.unpersist()
     items.unpersist()
-    return {"rows": {name: t.read_slice(name, region, ds).count() for name in OUTPUTS}}
+    return {"rows": {name: t.slice_rows(name, region, ds) for name in OUTPUTS}}

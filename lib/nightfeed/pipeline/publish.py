@@ -9,18 +9,19 @@ pointer; time travel on `gold/feeds` serves the older version.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import tables
+from .. import readonly, tables
 from ..config import Lake
 from ..errors import NightfeedError
 from ..settings import RegionConfig
 from ..tables import LakeTables
 from .artifacts import registered_model
-from .checks import fingerprint, require_validated
+from .checks import checks_dir, fingerprint, require_validated
 
 
 def promotion_gate(t: LakeTables, region: str, ds: str, cfg: RegionConfig) -> dict:
@@ -37,10 +38,10 @@ def promotion_gate(t: LakeTables, region: str, ds: str, cfg: RegionConfig) -> di
         .first()
     )
     live_score = (reg["validation_metrics"] or {}).get(metric) if reg else None
-    if new_score is None or live_score is None:
+    if new_score is None or live_score is None:  # documented in conf: promote, say why
         return {
             "decision": "promote",
-            "reason": f"no {metric} to compare",
+            "reason": f"no validation {metric} for the {'new' if new_score is None else 'live'} model",
             "new": new_score,
             "live": live_score,
         }
@@ -56,12 +57,20 @@ def promotion_gate(t: LakeTables, region: str, ds: str, cfg: RegionConfig) -> di
     }
 
 
+def record_gate(lake: Lake, region: str, ds: str, gate: dict) -> None:
+    """The gate's decision next to the run's checks, for the quality report."""
+    out = checks_dir(lake, region, ds)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gate.json").write_text(json.dumps(gate, default=str))
+
+
 def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
     """Make the validated feed of (region, ds) the region's live feed, if the new model is good enough."""
     t = LakeTables(spark, lake.root)
     cand = t.require_slice("silver/feed_candidates", region, ds, "score_feeds")
     require_validated(lake, region, ds, fingerprint(cand.drop("region", "ds")))
     gate = promotion_gate(t, region, ds, cfg)
+    record_gate(lake, region, ds, gate)
     if gate["decision"] == "reject":
         raise NightfeedError(
             f"publish {region} {ds} refused by the promotion gate: validation {gate['metric']} "
@@ -74,7 +83,7 @@ def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     model_version = published.select("model_version").first()[0]
     t.set_pointer(region, ds, model_version, version)
     return {
-        "rows": published.count(),
+        "rows": t.slice_rows("gold/feeds", region, ds),
         "users": published.select("user_id").distinct().count(),
         "table": t.path("gold/feeds"),
         "live_ds": ds,
@@ -107,53 +116,10 @@ def rollback(
 ) -> dict:
     """Make an earlier feed live: the region's newest ds at table version N, or ds D as stored now."""
     t = LakeTables(spark, lake.root)
-    feeds = t.path("gold/feeds")
-    if not t.exists("gold/feeds"):
-        raise NightfeedError("no gold/feeds table yet: nothing to roll back to")
     before = t.pointer(region)
-    if to_version is not None:
-        try:
-            df = spark.read.format("delta").option("versionAsOf", int(to_version)).load(feeds)
-            latest = df.where(tables.slice_predicate(region)).agg(F.max("ds")).first()[0]
-        except Exception as exc:  # noqa: BLE001 - Delta raises JVM errors for unknown/vacuumed versions
-            raise NightfeedError(
-                f"cannot read gold/feeds at version {to_version}: {str(exc).splitlines()[0][:200]}"
-            ) from None
-        if latest is None:
-            raise NightfeedError(f"gold/feeds version {to_version} holds no feed for region {region}")
-        ds, version = latest, int(to_version)
-    elif to_ds is not None:
-        version = t.latest_version("gold/feeds")
-        ds = to_ds
-    else:
-        raise NightfeedError("rollback needs --to-ds or --to-version")
-    slice_df = (
-        spark.read.format("delta")
-        .option("versionAsOf", version)
-        .load(feeds)
-        .where(tables.slice_predicate(region, ds))
-    )
-    first = slice_df.select("model_version").first()
-    if first is None:
-        available = [
-            r[0]
-            for r in t.read("gold/feeds")
-            .where(tables.slice_predicate(region))
-            .select("ds")
-            .distinct()
-            .orderBy("ds")
-            .collect()
-        ]
-        raise NightfeedError(f"no published feed for region {region} ds {ds}; published: {available}")
-    t.set_pointer(region, ds, first[0], version)
-    return {
-        "region": region,
-        "live_ds": ds,
-        "feeds_table_version": version,
-        "model_version": first[0],
-        "rows": slice_df.count(),
-        "previous": before.asDict() if before else None,
-    }
+    target = readonly.rollback_target(lake.root, region, to_ds, to_version)
+    t.set_pointer(region, target["live_ds"], target["model_version"], target["feeds_table_version"])
+    return {**target, "previous": before.asDict() if before else None}
 
 
 def retention_needed_hours(spark: SparkSession, lake: Lake, rollback_days: int) -> float:

@@ -21,4 +21,18 @@ def quality_report(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
         }
         for name in QUARANTINES
     }
-    return reports.write_quality_report(lake, region, ds, quarantine)
+    metrics = [r.asDict() for r in t.read_slice("gold/model_metrics", region, ds).collect()]
+    return reports.write_quality_report(lake, region, ds, quarantine, model_evaluation(metrics))
+
+
+def model_evaluation(rows: list[dict]) -> dict:
+    """The evaluate_model outcome from its gold/model_metrics rows: ok with metrics, or skipped."""
+    if not rows:
+        return {"status": "missing"}
+    skipped = [r for r in rows if r.get("status") == "skipped"]
+    if skipped:
+        return {"status": "skipped", "reason": skipped[0]["reason"], "model": skipped[0]["model"]}
+    metrics: dict[str, dict[str, float]] = {}
+    for r in rows:
+        metrics.setdefault(r["model"], {})[r["metric"]] = round(r["value"], 4)
+    return {"status": "ok", "test_users": rows[0]["n_users"], "metrics": metrics}

@@ -3,11 +3,14 @@ earlier days of a landed history ingested first). The CLI, the jobs and the test
 
 from __future__ import annotations
 
+import importlib
 import json
+import threading
 import time
 from collections.abc import Callable
 
 from .. import config
+from ..errors import NightfeedError
 from . import registry, run
 from .inputs import shift
 
@@ -22,10 +25,22 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
     if spark is None and stage != "generate_events":
         from ..spark import build_session
 
+        warm = threading.Thread(target=_preload, args=(registry.stage(stage).preload,), daemon=True)
+        warm.start()
         spark = build_session(f"nightfeed-{stage}-{region}-{ds}")
+        warm.join()
     t0 = time.perf_counter()
     out = run(spark, lake, stage, region, ds, cfg, **options)
     return {"stage": stage, "region": region, "ds": ds, "seconds": round(time.perf_counter() - t0, 2), **out}
+
+
+def _preload(modules: tuple[str, ...]) -> None:
+    """Import what the stage will need while the JVM starts (a failure surfaces at the real import)."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return
 
 
 def run_night(
@@ -60,3 +75,25 @@ def run_night(
         report(summary)
         results.append(summary)
     return results
+
+
+def run_nights(spark, regions: list[str], days: list[str], generate: bool = False) -> list[dict]:
+    """Every region's night for each day, days in date order, in the one session. (Regions in
+    threads were measured: on 2 cores each stage took twice as long, so nothing was gained.)"""
+    return [s for ds in days for region in regions for s in run_night(spark, region, ds, generate=generate)]
+
+
+def night_dates(ds: str | None, first: str | None, last: str | None) -> list[str]:
+    """The days a `nightfeed run` covers: --ds alone, or every day from --from to --to in order."""
+    if ds and (first or last):
+        raise NightfeedError("give either --ds or --from/--to, not both")
+    if ds:
+        return [ds]
+    if not (first and last):
+        raise NightfeedError("give --ds, or both --from and --to")
+    if first > last:
+        raise NightfeedError(f"--from {first} is after --to {last}")
+    days = [first]
+    while days[-1] < last:
+        days.append(shift(days[-1], 1))
+    return days

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 
 def print_summary(results: list[dict], lake) -> None:
-    """One block per region: events, quarantine, users/items, model, metric vs baseline, feed rows."""
-    by_region: dict[str, dict] = {}
+    """One block per (region, ds): events, quarantine, users/items, model, metric vs baseline, feed."""
+    by_night: dict[tuple[str, str], dict] = {}
     for r in results:
-        by_region.setdefault(r["region"], {})[r["stage"]] = r
+        by_night.setdefault((r["region"], r["ds"]), {})[r["stage"]] = r
     print("\n=== nightfeed summary ===")
-    for region, st in by_region.items():
+    for (region, ds), st in by_night.items():
         ing, tr, ev, pub = st["ingest_events"], st["train_model"], st["evaluate_model"], st["publish_feeds"]
-        k = ev["k"]
-        model_m, pop_m = ev["metrics"][tr["model_type"]], ev["metrics"]["popularity"]
-        print(f"[{region}] ds={ing['ds']}")
+        print(f"[{region}] ds={ds}")
         print(
             f"  events read {ing['lines_read']:,}  valid {ing['valid']:,}  quarantined "
             f"{ing['quarantined']:,} "
@@ -21,11 +19,7 @@ def print_summary(results: list[dict], lake) -> None:
         )
         print(f"  users {tr['n_users']:,}  items {tr['n_items']:,}  interactions {tr['n_interactions']:,}")
         print(f"  model {tr['model_version']} ({tr['model_type']})")
-        print(
-            f"  offline (last-day holdout, {ev['test_users']} users): ndcg@{k} {model_m[f'ndcg@{k}']:.4f} "
-            f"vs popularity {pop_m[f'ndcg@{k}']:.4f}; recall@{k} {model_m[f'recall@{k}']:.4f} vs "
-            f"{pop_m[f'recall@{k}']:.4f}"
-        )
+        print(f"  offline (last-day holdout): {_holdout_line(ev, tr['model_type'])}")
         print(
             f"  feed rows written {pub['rows']:,} for {pub['users']:,} users "
             f"{st['score_feeds'].get('rows_by_source', {})}"
@@ -33,4 +27,14 @@ def print_summary(results: list[dict], lake) -> None:
     print(
         f"\nlake: {lake.root}\n  tables: {lake.root}/bronze, {lake.root}/silver, {lake.root}/gold "
         f"(feeds: {lake.table('gold/feeds')})\n  models: {lake.root}/models  reports: {lake.root}/reports"
+    )
+
+
+def _holdout_line(ev: dict, model_type: str) -> str:
+    if ev.get("status") == "skipped":
+        return f"skipped: {ev['reason']}"
+    k, model_m, pop_m = ev["k"], ev["metrics"][model_type], ev["metrics"]["popularity"]
+    return (
+        f"{ev['test_users']} users, ndcg@{k} {model_m[f'ndcg@{k}']:.4f} vs popularity "
+        f"{pop_m[f'ndcg@{k}']:.4f}; recall@{k} {model_m[f'recall@{k}']:.4f} vs {pop_m[f'recall@{k}']:.4f}"
     )

@@ -1,0 +1,158 @@
+"""Read-only looks at the lake with delta-rs (`deltalake`): no JVM and no Spark session, so
+`nightfeed live-feed`, `nightfeed feed` and `rollback --dry-run` answer in about a second.
+Writes stay with Spark (`tables.py`); these functions never change a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import NightfeedError
+
+
+def _table(root: Path, name: str, version: int | None = None):
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    path = Path(root) / name
+    try:
+        return DeltaTable(str(path), version=version)
+    except TableNotFoundError:
+        raise NightfeedError(f"no {name} table under {root}: nothing was published yet") from None
+    except Exception as exc:  # noqa: BLE001 - delta-rs raises plain errors for unknown/vacuumed versions
+        raise NightfeedError(
+            f"cannot read {name} at version {version}: {str(exc).splitlines()[0][:200]}"
+        ) from None
+
+
+def _slice(
+    root: Path, name: str, region: str, ds: str | None = None, version: int | None = None, columns=None
+):
+    """The rows of one region (and ds) as an Arrow table, without its partition columns. The files
+    are read with pyarrow.parquet rather than delta-rs' dataset scanner, whose threads can abort the
+    interpreter at exit (delta-io/delta-rs#2184); our writes replace whole files (no deletion
+    vectors), so the log's file list is exactly the data."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = _table(root, name, version)
+    features = set(table.protocol().writer_features or [])
+    if features & {"deletionVectors", "columnMapping"}:
+        raise NightfeedError(f"{name} uses {sorted(features)}: read it with Spark")
+    schema = pa.schema([f for f in pa.schema(table.schema().to_arrow()) if f.name not in ("region", "ds")])
+    wanted = [c for c in (columns or schema.names) if c in schema.names]
+    files = table.file_uris(file_pruning_predicate=_where(region, ds))
+    if not files:
+        return schema.empty_table().select(wanted)
+    return pq.read_table(files, schema=schema, columns=wanted)
+
+
+def _where(region: str, ds: str | None) -> list[tuple[str, str, str]]:
+    return [("region", "=", region)] + ([("ds", "=", ds)] if ds else [])
+
+
+def _days(root: Path, name: str, region: str, version: int | None = None) -> list[str]:
+    """The ds partitions of a region, sorted."""
+    table = _table(root, name, version)
+    return sorted({p["ds"] for p in table.partitions(file_pruning_predicate=_where(region, None))})
+
+
+def slice_rows(table_path: str | Path, region: str, ds: str) -> int:
+    """Rows of one (region, ds) slice from the Delta log's file statistics (no data file is read;
+    a file without statistics is counted from its Parquet footer). 0 when there is no such slice."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = _table(Path(table_path).parent, Path(table_path).name)
+    actions = pa.table(table.get_add_actions(flatten=True))
+    if not actions.num_rows:
+        return 0
+    mine = actions.filter(
+        pc.and_(pc.equal(actions["partition.region"], region), pc.equal(actions["partition.ds"], ds))
+    )
+    return sum(
+        n if n is not None else pq.ParquetFile(str(Path(table_path) / path)).metadata.num_rows
+        for path, n in zip(mine["path"].to_pylist(), mine["num_records"].to_pylist(), strict=True)
+    )
+
+
+def live_pointer(root: Path, region: str) -> dict:
+    """The region's pointer row (live_ds, model_version, feeds_table_version)."""
+    rows = _slice(root, "gold/feed_pointer", region).to_pylist()
+    if not rows:
+        raise NightfeedError(f"no live feed for region {region}: nothing was published yet")
+    return {"region": region, **rows[0]}
+
+
+def live_feed_size(root: Path, region: str) -> dict:
+    """The pointer plus the live feed's row and user counts, read at the pointer's table version."""
+    ptr = live_pointer(root, region)
+    users = _slice(
+        root, "gold/feeds", region, ptr["live_ds"], int(ptr["feeds_table_version"]), ["user_id"]
+    ).column("user_id")
+    return {**ptr, "rows": len(users), "users": len(users.unique())}
+
+
+def user_feed(root: Path, region: str, user_id: str, ds: str | None = None) -> dict:
+    """One user's feed, by rank: the live one, or the feed published for `ds` as stored now."""
+    if ds is None:
+        ptr = live_pointer(root, region)
+        ds, version = ptr["live_ds"], int(ptr["feeds_table_version"])
+    else:
+        version = None
+    import pyarrow.compute as pc
+
+    feed = _slice(root, "gold/feeds", region, ds, version)
+    rows = [
+        {"region": region, "ds": ds, **r}
+        for r in sorted(feed.filter(pc.equal(feed["user_id"], user_id)).to_pylist(), key=lambda r: r["rank"])
+    ]
+    if not rows:
+        known = len(feed)
+        raise NightfeedError(
+            f"user {user_id} has no feed in region {region} ds {ds}"
+            + ("" if known else f" (nothing published for {ds})")
+        )
+    return {"region": region, "ds": ds, "user_id": user_id, "feeds_table_version": version, "items": rows}
+
+
+def rollback_target(root: Path, region: str, to_ds: str | None, to_version: int | None) -> dict:
+    """What a rollback would make live: (ds, gold/feeds version, model_version, rows); clear errors
+    for a version or ds that holds no feed of the region."""
+    if to_version is not None:
+        days = _days(root, "gold/feeds", region, int(to_version))
+        if not days:
+            raise NightfeedError(f"gold/feeds version {to_version} holds no feed for region {region}")
+        ds, version = days[-1], int(to_version)
+    elif to_ds is not None:
+        ds, version = to_ds, _table(root, "gold/feeds").version()
+    else:
+        raise NightfeedError("rollback needs --to-ds or --to-version")
+    rows = _slice(root, "gold/feeds", region, ds, version, ["model_version"])
+    if not len(rows):
+        published = _days(root, "gold/feeds", region)
+        raise NightfeedError(f"no published feed for region {region} ds {ds}; published: {published}")
+    return {
+        "region": region,
+        "live_ds": ds,
+        "feeds_table_version": version,
+        "model_version": rows.column("model_version")[0].as_py(),
+        "rows": len(rows),
+    }
+
+
+def format_feed(feed: dict) -> str:
+    """A user's feed as a plain text table."""
+    cols = ("rank", "item_id", "score", "source", "model_version")
+    cells = [
+        [f"{r[c]:.4f}" if c == "score" and r[c] is not None else str(r[c]) for c in cols]
+        for r in feed["items"]
+    ]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = [
+        f"{'live ' if feed['feeds_table_version'] is not None else ''}feed of user {feed['user_id']} in "
+        f"{feed['region']} (ds {feed['ds']}, {len(cells)} items)",
+        "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)),
+    ]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(lines)
