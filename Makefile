@@ -16,7 +16,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml lib/nightfeed/spark.py lib/nightfeed/logs.py
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/nightfeed setup-spark
 	touch $@

@@ -21,6 +21,11 @@ appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
 logger.hadoop_native.name = org.apache.hadoop.util.NativeCodeLoader
 logger.hadoop_native.level = error
+# the standalone master and worker (nightfeed cluster up) report readiness at INFO
+logger.master.name = org.apache.spark.deploy.master
+logger.master.level = info
+logger.worker.name = org.apache.spark.deploy.worker
+logger.worker.level = info
 """
 
 

@@ -125,6 +125,8 @@ def _resubmit(stage: str, region: str, ds: str):
     """The command the DAG's task runs (same application and arguments), run once more."""
     import subprocess
 
+    env = {**os.environ}
+    env.pop("PYSPARK_GATEWAY_PORT", None)  # never attach to the test session's JVM
     return subprocess.run(
         [
             os.environ["NIGHTFEED_SPARK_SUBMIT"],
@@ -132,11 +134,12 @@ def _resubmit(stage: str, region: str, ds: str):
             "--region",
             region,
             "--ds",
-            DS,
+            ds,
         ],
         capture_output=True,
         text=True,
         timeout=600,
+        env=env,
     )
 
 
