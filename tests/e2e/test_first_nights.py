@@ -25,7 +25,11 @@ def test_backfill_of_a_new_region_publishes_every_day(spark, tmp_path, monkeypat
     land_tiny(lake.root, REGION, DS, days=2, seed=5)
     first = shift(DS, -1)
 
-    assert cli.main(["run", "--region", REGION, "--from", first, "--to", DS]) == 0
+    shuffle = spark.conf.get("spark.sql.shuffle.partitions")
+    try:
+        assert cli.main(["run", "--region", REGION, "--from", first, "--to", DS]) == 0
+    finally:  # the CLI's session settings apply to the shared test session: restore them
+        spark.conf.set("spark.sql.shuffle.partitions", shuffle)
 
     out, err = capfd.readouterr()
     summaries = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
