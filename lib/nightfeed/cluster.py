@@ -53,7 +53,12 @@ def _start(name: str, args: list[str], ready: str, timeout: float) -> int:
             [_spark_class(), *args], stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     (folder / f"{name}.pid").write_text(str(proc.pid))
-    _wait_for(log, ready, proc, timeout)
+    try:
+        _wait_for(log, ready, proc, timeout)
+    except NightfeedError:
+        proc.kill()  # never leave a half-started daemon holding the port
+        proc.wait()
+        raise
     return proc.pid
 
 
