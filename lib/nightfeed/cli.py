@@ -194,6 +194,7 @@ def add_evaluate_args(p: argparse.ArgumentParser) -> None:
     from .evaluation.loaders import FORMATS
     from .evaluation.splits import SPLITS
     from .models import MODEL_NAMES
+    from .models.confidence import CONFIDENCES
 
     p.add_argument("--input", required=True, help="ratings / interactions file")
     p.add_argument("--format", choices=FORMATS, default="csv")
@@ -214,6 +215,14 @@ def add_evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", choices=SPLITS, default="stratified")
     p.add_argument("--test-fraction", type=float, default=0.25)
     p.add_argument("--time-budget", type=float, default=120.0, help="seconds for auto's search")
+    p.add_argument(
+        "--confidence",
+        choices=CONFIDENCES,
+        help="weight -> confidence for every model: raw, binary, or log = 1 + alpha*log(1 + w/eps) "
+        "(default: each model's own; auto chooses on its validation split)",
+    )
+    p.add_argument("--confidence-alpha", type=float, default=1.0, help="alpha of --confidence log")
+    p.add_argument("--confidence-eps", type=float, default=1.0, help="eps of --confidence log")
     p.add_argument("--output-json", help="write the per-model results here")
 
 

@@ -165,5 +165,12 @@ def cmd_evaluate(args) -> int:
         args.test_fraction,
         args.time_budget,
         args.output_json,
+        transform=None
+        if args.confidence is None
+        else {
+            "confidence": args.confidence,
+            "confidence_alpha": args.confidence_alpha,
+            "confidence_eps": args.confidence_eps,
+        },
     )
     return 0

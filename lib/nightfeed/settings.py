@@ -38,6 +38,9 @@ class ModelSettings:
     time_budget_s: float
     ease_max_items: int
     min_eval_users: int = 5  # fewer returning test users than this: evaluate_model records `skipped`
+    confidence: str = "auto"  # auto: each model's own transform, and `auto` chooses; else raw|binary|log
+    confidence_alpha: float = 1.0
+    confidence_eps: float = 1.0
     per_model: dict[str, dict] = field(default_factory=dict)  # [model.<type>] tables: fixed params
 
 

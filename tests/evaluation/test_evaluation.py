@@ -1,3 +1,4 @@
+import json
 import math
 
 import numpy as np
@@ -21,6 +22,21 @@ def test_metrics_match_hand_computed_values():
     assert m["recall@3"] == pytest.approx((2 / 2 + 0) / 2)
     assert m["map@3"] == pytest.approx(((1 / 1 + 2 / 3) / 2 + 0) / 2)
     assert m["coverage"] == pytest.approx(5 / 10)
+
+
+def test_gini_of_equal_and_of_winner_takes_all_exposure():
+    assert metrics.gini([3, 3, 3, 3]) == 0.0
+    assert metrics.gini([0, 0, 0, 5]) == pytest.approx(3 / 4)
+    assert metrics.gini([1, 3]) == pytest.approx(0.25)  # (2·1 - 3)·1 + (2·2 - 3)·3 = 2, / (2·4)
+    assert metrics.gini([]) == 0.0 and metrics.gini([0, 0]) == 0.0
+
+
+def test_gini_and_novelty_of_top_k_lists():
+    recs = np.array([[0, 1], [0, 2]])  # item 0 twice, items 1 and 2 once, item 3 never
+    popularity = np.array([0.5, 0.25, 0.125, 0.0])
+    m = metrics.ranking_metrics(recs, [{0}, {1}], k=2, n_items=4, popularity=popularity)
+    assert m["gini"] == pytest.approx(metrics.gini([2, 1, 1, 0]))
+    assert m["novelty"] == pytest.approx((1 + 1 + 2 + 3) / 4)  # -log2 of 0.5, 0.5, 0.25, 0.125
 
 
 def test_map_and_ndcg_normalise_by_min_k_and_relevant():
@@ -120,5 +136,43 @@ def test_compare_reports_the_contract_keys():
             "n_train",
             "n_test",
         }
-        assert set(r["metrics"]) == {"ndcg@5", "map@5", "precision@5", "recall@5", "coverage"}
+        assert set(r["metrics"]) == {
+            "ndcg@5",
+            "map@5",
+            "precision@5",
+            "recall@5",
+            "coverage",
+            "gini",
+            "novelty",
+        }
         assert set(r["timings"]) == {"fit_s", "recommend_s"}
+
+
+def _play_counts(tmp_path, n_users=60, n_items=40, seed=5):
+    """A CSV of heavy-tailed play counts over two taste groups (items 0..19 and 20..39)."""
+    rng = np.random.default_rng(seed)
+    lines = ["user,artist,plays"]
+    for u in range(n_users):
+        lo = 0 if u < n_users // 2 else n_items // 2
+        for i in rng.choice(np.arange(lo, lo + n_items // 2), size=8, replace=False):
+            lines.append(f"u{u},a{i},{int(rng.pareto(0.8) * 50) + 1}")
+    path = tmp_path / "plays.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_evaluate_cli_applies_the_confidence_transform_and_reports_beyond_accuracy(tmp_path, capsys):
+    from nightfeed import cli
+
+    path, out = _play_counts(tmp_path), tmp_path / "res.json"
+    argv = ["evaluate", "--input", str(path), "--user-col", "user", "--item-col", "artist"]
+    argv += ["--weight-col", "plays", "--model", "itemknn,rp3beta,ease", "--k", "5"]
+    assert cli.main([*argv, "--confidence", "log", "--confidence-eps", "10", "--output-json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "gini" in printed and "novelty" in printed and "rp3beta" in printed
+    results = json.loads(out.read_text())
+    for r in results:
+        assert r["params"]["confidence"] == "log" and r["params"]["confidence_eps"] == 10.0
+        assert 0 <= r["metrics"]["gini"] <= 1 and r["metrics"]["novelty"] > 0
+    assert cli.main([*argv, "--confidence", "log", "--confidence-eps", "0"]) == 2
+    assert "eps > 0" in capsys.readouterr().err

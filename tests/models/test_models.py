@@ -1,11 +1,14 @@
+import json
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from nightfeed import models
-from nightfeed.errors import NightfeedError
 from nightfeed.evaluation.splits import holdout
+from nightfeed.models import confidence
 from nightfeed.models.auto import AutoModel
+from nightfeed.models.cost import CostModel, DataShape
 
 
 def block_matrix(n_users=40, n_items=30, seed=0):
@@ -23,6 +26,8 @@ FAST = {
     "als": {"factors": 8, "iterations": 5},
     "bpr": {"factors": 8, "iterations": 20},
     "ease": {"l2": 10.0},
+    "itemknn": {"neighbors": 10},
+    "rp3beta": {"neighbors": 10},
 }
 
 
@@ -44,7 +49,7 @@ def test_recommend_excludes_seen_and_filtered_and_roundtrips(name, tmp_path):
     np.testing.assert_array_equal(ids, ids2)
 
 
-@pytest.mark.parametrize("name", ["als", "ease"])
+@pytest.mark.parametrize("name", ["als", "ease", "itemknn", "rp3beta"])
 def test_models_learn_the_taste_groups(name):
     x = block_matrix()
     model = models.create(name, **FAST[name]).fit(x)
@@ -61,9 +66,76 @@ def test_exclude_matrix_is_respected():
     assert (ids == -1).all() and np.isneginf(scores).all()
 
 
-def test_ease_refuses_catalogs_above_its_limit():
-    with pytest.raises(NightfeedError, match="max_items"):
-        models.create("ease", max_items=10).fit(block_matrix())
+def test_ease_solves_only_items_with_enough_users_and_ranks_the_rest_last():
+    x = block_matrix().tolil()
+    x[:, 29] = 0
+    x[0, 29] = 1.0  # one user: pruned with min_item_users=2
+    model = models.create("ease", l2=10.0, min_item_users=2, max_items=20).fit(x.tocsr())
+    assert model.pruned_items == 10 and 29 not in model.kept_items
+    scores = model.score_block(np.arange(3), model.confidence_of(x.tocsr()[:3]))
+    assert (scores[:, 29] <= scores[:, model.kept_items].min(axis=1)).all()
+
+
+@pytest.mark.parametrize("n_users", [60, 12], ids=["item-gram", "user-gram"])
+def test_ease_fit_and_regularisation_path_match_the_closed_form(n_users):
+    x = block_matrix(n_users=n_users)
+    users = np.arange(n_users)
+    path = list(models.create("ease").path_scores(x, users, [5.0, 50.0]))
+    binary = (x > 0).astype(np.float64)
+    for l2, scores in zip([5.0, 50.0], path):
+        direct = models.create("ease", l2=l2, min_item_users=1).fit(x)
+        inv = np.linalg.inv((binary.T @ binary).toarray() + l2 * np.eye(x.shape[1]))
+        expected = -inv / np.diag(inv)
+        np.fill_diagonal(expected, 0.0)
+        kept = np.ix_(direct.kept_items, direct.kept_items)  # items nobody had: zero weights anyway
+        np.testing.assert_allclose(direct.item_weights, expected[kept], atol=1e-4)
+        direct = models.create("ease", l2=l2).fit(x)
+        np.testing.assert_allclose(scores, direct.scores(users, x), atol=2e-3)
+
+
+def test_confidence_transforms():
+    x = sp.csr_matrix(np.array([[1.0, 0.0, 1000.0], [3.0, 0.0, 0.0]], dtype=np.float32))
+    assert confidence.apply(x, "raw") is x
+    np.testing.assert_array_equal(confidence.apply(x, "binary").toarray(), (x.toarray() > 0))
+    logged = confidence.apply(x, "log", alpha=2.0, eps=10.0).toarray()
+    np.testing.assert_allclose(logged[0, 2], 1 + 2 * np.log1p(100.0), rtol=1e-6)
+    assert logged[0, 1] == 0.0
+    assert confidence.candidates(confidence.apply(x, "binary")) == [{"confidence": "binary"}]
+    kinds = [c["confidence"] for c in confidence.candidates(x)]
+    assert kinds[0] == "log" and "binary" in kinds
+    with pytest.raises(ValueError, match="unknown confidence"):
+        models.create("als", confidence="sqrt")
+
+
+def heavy_tailed(n_users=120, n_items=80, seed=3):
+    """Two taste groups again, plus play counts from 1 to ~10⁵ that say little about taste:
+    a few random (user, item) pairs have enormous counts."""
+    rng = np.random.default_rng(seed)
+    x = block_matrix(n_users, n_items, seed).tocoo()
+    plays = np.floor(rng.pareto(0.7, x.nnz) + 1).clip(1, 200000)
+    noise_users = rng.integers(0, n_users, 40)
+    noise_items = rng.integers(0, n_items, 40)
+    noise = sp.csr_matrix((np.full(40, 1e5, np.float32), (noise_users, noise_items)), shape=x.shape)
+    return sp.csr_matrix((plays.astype(np.float32), (x.row, x.col)), shape=x.shape) + noise
+
+
+def test_auto_chooses_a_scaled_transform_on_heavy_tailed_weights():
+    x = heavy_tailed()
+    auto = AutoModel(k=5, time_budget_s=60, candidates=["ease", "als"]).fit(x)
+    transforms = {t["params"].get("confidence") for t in auto.trials}
+    assert {"log", "binary"} <= transforms
+    assert auto.chosen["params"]["confidence"] in ("log", "binary")
+    best_single = max(t["metrics"]["ndcg@5"] for t in auto.trials if t["model"] != "blend")
+    assert auto.chosen["metrics"]["ndcg@5"] >= best_single
+    raw = models.create("als", factors=8, iterations=5, confidence="raw").fit(x)
+    scaled = models.create("als", factors=8, iterations=5).fit(x)
+    ids_raw, _ = raw.recommend(np.arange(120), x, N=3)
+    ids_log, _ = scaled.recommend(np.arange(120), x, N=3)
+
+    def in_group(ids):
+        return np.mean([(i < 40) == (u < 60) for u, row in enumerate(ids) for i in row if i >= 0])
+
+    assert in_group(ids_log) > in_group(ids_raw)
 
 
 def test_unknown_model_and_parameter_are_rejected():
@@ -96,8 +168,30 @@ def test_auto_records_trials_and_picks_the_best(tmp_path):
     best = max(auto.trials, key=lambda t: t["metrics"]["ndcg@5"])
     assert auto.chosen == best and auto.chosen["model"] == "ease"
     auto.save(tmp_path / "auto")
-    assert (tmp_path / "auto" / "tuning.json").exists()
+    tuning = json.loads((tmp_path / "auto" / "tuning.json").read_text())
+    assert tuning["chosen"] == auto.chosen and len(tuning["trials"]) == len(auto.trials)
     assert models.load(tmp_path / "auto").name == "ease"
+
+
+def test_auto_skips_what_would_not_fit_its_budget_and_says_why():
+    x = block_matrix(n_users=60)
+    auto = AutoModel(k=5, time_budget_s=0.5).fit(x)
+    assert auto.skipped and all("left of the budget" in s["reason"] for s in auto.skipped)
+    assert auto.trials, "something always runs (the cheapest model at least)"
+    assert {s["model"] for s in auto.skipped} & {"bpr", "als", "blend"}
+
+
+def test_cost_estimates_grow_with_the_work_and_learn_from_trials():
+    small = DataShape(users=100, items=100, nnz=1000, cooccurrences=1e4, eval_users=100)
+    large = DataShape(users=100, items=1000, nnz=1000, cooccurrences=1e4, eval_users=100)
+    costs = CostModel(seconds_per_flop=1e-9)
+    ratio = costs.seconds("ease", {}, large, 0) / costs.seconds("ease", {}, small, 0)
+    assert ratio == pytest.approx(1000, rel=0.01)
+    als = {"factors": 32, "iterations": 10}
+    assert costs.seconds("als", {**als, "factors": 64}, small, 0) > 3 * costs.seconds("als", als, small, 0)
+    before = costs.seconds("als", als, small, 0)
+    costs.learn("als", als, small, 0, 1, measured_s=10 * before)
+    assert costs.seconds("als", als, small, 0) == pytest.approx(10 * before)
 
 
 def test_blend_saves_and_loads(tmp_path):

@@ -1,5 +1,6 @@
-"""Benchmark suite `models`: every model on MovieLens 100k (recommenders-team protocol) and on
-the synthetic platform, next to the published reference rows."""
+"""Benchmark suite `models`: every model on MovieLens 100k (recommenders-team protocol), on a
+generated weighted listening log (large catalog, heavy-tailed play counts) and on the synthetic
+platform, next to the published reference rows; plus EASE's fit and λ-sweep times."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..evaluation.loaders import load_interactions
 from ..models import MODEL_NAMES
 from ..pipeline.offline import compare, format_table
 from ..spark import build_session
+from .catalogs import ease_scaling, listening_log
 
 # recommenders-team/recommenders examples/06_benchmarks (2025 run), MovieLens 100k, k=10.
 PUBLISHED_ML100K_NDCG10 = {
@@ -50,8 +52,13 @@ def synthetic_interactions(
 
 
 def models_suite(
-    movielens: Path | None, k: int = 10, seed: int = 42, models: list[str] | None = None
+    movielens: Path | None,
+    k: int = 10,
+    seed: int = 42,
+    models: list[str] | None = None,
+    budget_s: float = 120.0,
 ) -> dict:
+    """Every model (default: all) on each data set; `auto` gets `budget_s` seconds."""
     models = models or list(MODEL_NAMES)
     out: dict = {"k": k, "seed": seed}
     if "spark-als" in models:
@@ -60,7 +67,7 @@ def models_suite(
         print(f"MovieLens 100k ({movielens}), stratified 75/25, seed {seed}", flush=True)
         df = load_interactions(movielens, "movielens-100k")
         t0 = time.perf_counter()
-        res = compare(df, models, "stratified", 0.25, seed, k)
+        res = compare(df, models, "stratified", 0.25, seed, k, time_budget_s=budget_s)
         print(format_table(res, k), flush=True)
         out["movielens_100k"] = {
             "protocol": "stratified per-user 75/25, binary relevance, seen items removed",
@@ -70,9 +77,20 @@ def models_suite(
         }
     else:
         print(f"MovieLens 100k not found at {movielens}: skipping that part", flush=True)
+    log = listening_log(seed=seed)
+    print("generated listening log (play counts), stratified 75/25; EASE scaling on it", flush=True)
+    out["ease_scaling"] = ease_scaling(log)
+    print(out["ease_scaling"], flush=True)
+    log_models = [m for m in models if m not in ("spark-als", "bpr")]  # bpr/spark-als: minutes here
+    res = compare(log, log_models, "stratified", 0.25, seed, k, time_budget_s=budget_s, weighted=True)
+    print(format_table(res, k), flush=True)
+    out["listening_log"] = {
+        "protocol": "stratified per-user 75/25 on generated play counts (weights = plays)",
+        "results": res,
+    }
     print("synthetic platform (7 days, default region size), temporal split 75/25", flush=True)
     df = synthetic_interactions(seed=seed)
-    res = compare(df, models, "temporal", 0.25, seed, k, weighted=True)
+    res = compare(df, models, "temporal", 0.25, seed, k, time_budget_s=budget_s, weighted=True)
     print(format_table(res, k), flush=True)
     out["synthetic_platform"] = {
         "protocol": "per-user temporal 75/25 on 7 days of synthetic events, confidence weights",

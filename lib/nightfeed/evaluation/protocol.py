@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .matrices import relevant_from_matrix
-from .metrics import ranking_metrics
+from .metrics import item_popularity, ranking_metrics
 
 
 def fit_and_score(model, train: sp.csr_matrix, users: np.ndarray, relevant: list[set], k: int) -> dict:
@@ -27,9 +27,18 @@ def fit_and_score(model, train: sp.csr_matrix, users: np.ndarray, relevant: list
     recs, _ = model.recommend(users, train[users], N=k)
     rec_s = time.perf_counter() - t0
     return {
-        "metrics": ranking_metrics(recs, relevant, k, train.shape[1]),
+        "metrics": ranking_metrics(recs, relevant, k, train.shape[1], item_popularity(train)),
         "timings": {"fit_s": round(fit_s, 4), "recommend_s": round(rec_s, 4)},
     }
+
+
+def fold_users(held_out: sp.csr_matrix, max_users: int | None, seed: int) -> tuple[np.ndarray, list[set]]:
+    """A fold's users with held-out items and their sets; a random `max_users` of them if more."""
+    users, relevant = relevant_from_matrix(held_out)
+    if max_users is not None and len(users) > max_users:
+        pick = np.sort(np.random.default_rng(seed).choice(len(users), size=max_users, replace=False))
+        users, relevant = users[pick], [relevant[p] for p in pick]
+    return users, relevant
 
 
 def fit_and_score_folds(
@@ -39,13 +48,29 @@ def fit_and_score_folds(
     has held-out items. `max_users` scores a random sample of each fold's users."""
     per_fold = []
     for train, held_out in folds:
-        users, relevant = relevant_from_matrix(held_out)
+        users, relevant = fold_users(held_out, max_users, seed)
+        if len(users):
+            per_fold.append(fit_and_score(make_model(), train, users, relevant, k)["metrics"])
+    return _mean(per_fold)
+
+
+def path_metrics(
+    model, values, folds: list, k: int, max_users: int | None = None, seed: int = 0
+) -> list[dict]:
+    """Mean metrics over folds of `model` at each regularisation value in `values`, for a model
+    with a regularisation path (`path_recommend`: one factorisation per fold for all values)."""
+    per_value: list[list[dict]] = [[] for _ in values]
+    for train, held_out in folds:
+        users, relevant = fold_users(held_out, max_users, seed)
         if not len(users):
             continue
-        if max_users is not None and len(users) > max_users:
-            pick = np.random.default_rng(seed).choice(len(users), size=max_users, replace=False)
-            users, relevant = users[pick], [relevant[p] for p in pick]
-        per_fold.append(fit_and_score(make_model(), train, users, relevant, k)["metrics"])
+        popularity = item_popularity(train)
+        for i, recs in enumerate(model.path_recommend(train, users, list(values), k)):
+            per_value[i].append(ranking_metrics(recs, relevant, k, train.shape[1], popularity))
+    return [_mean(folds_metrics) for folds_metrics in per_value]
+
+
+def _mean(per_fold: list[dict]) -> dict:
     if not per_fold:
         return {}
     return {m: float(np.mean([f[m] for f in per_fold])) for m in per_fold[0]}

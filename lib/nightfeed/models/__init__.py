@@ -5,8 +5,9 @@ users see them; every list of model names is derived from it."""
 from __future__ import annotations
 
 # The order of these imports is the order users see the models in.
-from . import popularity, implicit_models, ease, spark_als, auto, blend  # noqa: F401 - registers them
-from .base import REGISTRY, FactorModel, Recommender, create, seeded
+from . import popularity, implicit_models, ease, neighbours, spark_als, auto, blend  # noqa: F401 - registers them
+from .base import REGISTRY, Recommender, create, seeded
+from .factors import FactorModel
 
 MODELS: dict[str, type[Recommender]] = REGISTRY
 MODEL_NAMES: tuple[str, ...] = tuple(name for name, cls in REGISTRY.items() if cls.user_facing)

@@ -1,7 +1,11 @@
-"""`auto`: pick model and hyperparameters by nDCG@k on a validation split of the training data only.
+"""`auto`: pick the confidence transform, the model and its hyperparameters by nDCG@k on
+validation splits of the training data only, within a time budget.
 
 The test data is never seen: validation interactions are carved out of `user_items` itself.
-Candidates are tried strongest-first so a tight time budget still ends with a good model.
+First each candidate transform is tried with EASE's whole regularisation path (one
+factorisation per fold), then the other families under the best transform, strongest first,
+then blends. Before every trial its cost is estimated (`cost`); what would not fit in the
+budget, with the final refit, is skipped and recorded with the reason.
 """
 
 from __future__ import annotations
@@ -10,110 +14,182 @@ import json
 import time
 from pathlib import Path
 
-from ..evaluation.protocol import fit_and_score_folds
+from ..evaluation.protocol import fit_and_score_folds, path_metrics
 from ..evaluation.splits import holdout_folds
-from .base import Recommender, as_csr, create, seeded
+from . import confidence
+from .base import Recommender, create, seeded
+from .cost import CostModel, DataShape
 
-# (model type, params), in the order they are tried.
+EASE_L2 = (500.0, 250.0, 1000.0, 100.0, 2000.0, 50.0)
+# (model type, params) tried after the EASE path, in this order, under the chosen transform.
 SEARCH_SPACE: list[tuple[str, dict]] = (
-    [("ease", {"l2": l2}) for l2 in (500.0, 250.0, 1000.0, 100.0, 2000.0)]
+    [("rp3beta", {"alpha": a, "beta": b, "neighbors": k}) for a, b, k in ((0.8, 0.2, 50), (0.5, 0.3, 100))]
+    + [("itemknn", {"neighbors": k, "shrink": s}) for k, s in ((200, 50.0), (100, 10.0))]
     + [
         ("als", {"factors": f, "regularization": r, "alpha": a, "iterations": 15})
-        for f, r, a in (
-            (32, 1.0, 1.0),
-            (16, 5.0, 1.0),
-            (64, 5.0, 1.0),
-            (32, 5.0, 5.0),
-            (128, 10.0, 2.0),
-            (64, 1.0, 10.0),
-        )
+        for f, r, a in ((64, 5.0, 1.0), (32, 1.0, 1.0), (128, 10.0, 2.0), (16, 5.0, 1.0), (64, 1.0, 10.0))
     ]
+    + [("rp3beta", {"alpha": a, "beta": b, "neighbors": k}) for a, b, k in ((0.7, 0.4, 30), (1.0, 0.1, 200))]
     + [("bpr", {"factors": 200, "learning_rate": 0.01, "regularization": 0.001, "iterations": 100})]
     + [("popularity", {})]
 )
-BLEND_WEIGHTS = (0.5, 0.65, 0.8)  # weight of the item-item model in an EASE + ALS blend
+ITEM_ITEM = ("ease", "rp3beta", "itemknn")
+BLEND_WEIGHTS = (0.6, 0.7, 0.8)  # weight of the item-item model in an item-item + ALS blend
 N_FOLDS = 3  # validation folds averaged per candidate: one fold's noise picked worse models
+MAX_EVAL_USERS = 5000  # validation users scored per fold
 
 
 class AutoModel(Recommender):
-    """Tunes over SEARCH_SPACE within `time_budget_s`, then refits the winner on all data."""
+    """Tunes transform, model and parameters within `time_budget_s`, then refits the winner."""
 
     name = "auto"
+    transforms_input = False  # it chooses the transform of the model it builds
     defaults = {
         "k": 10,
         "seed": 42,
         "time_budget_s": 120.0,
         "validation_fraction": 0.1,
         "ease_max_items": 20000,
-        "candidates": ["ease", "als", "bpr", "popularity"],
+        "candidates": ["ease", "rp3beta", "itemknn", "als", "bpr", "popularity"],
+        "confidence": None,  # None: choose among confidence.candidates(data); else fixed
+        "confidence_alpha": 1.0,
+        "confidence_eps": 1.0,
     }
 
-    def fit(self, user_items):
-        user_items = as_csr(user_items)
-        self.n_items = user_items.shape[1]
+    def _fit(self, user_items):
         p = self.params
-        started = time.perf_counter()
-        deadline = started + float(p["time_budget_s"]) * 0.7  # leave time for the final refit
-        folds = holdout_folds(user_items, float(p["validation_fraction"]), int(p["seed"]), N_FOLDS)
-        self.trials = []
-        for mtype, params in self._candidates():
-            if self.trials and time.perf_counter() > deadline:
-                break
-            self.trials.append(self._trial(mtype, params, folds))
+        self.started = time.perf_counter()
+        self.folds = holdout_folds(user_items, float(p["validation_fraction"]), int(p["seed"]), N_FOLDS)
+        eval_users = min(MAX_EVAL_USERS, int((self.folds[0][1].getnnz(axis=1) > 0).sum()))
+        self.fold_shape = DataShape.of(self.folds[0][0], eval_users)
+        self.full_shape = DataShape.of(user_items, 0)
+        self.costs = CostModel.probe()
+        self.trials, self.skipped = [], []
+        for transform in self._transforms(user_items):
+            if "ease" in p["candidates"]:
+                self._ease_path(transform)
+            else:
+                self._try("rp3beta", {**SEARCH_SPACE[0][1], **transform})
+        best_transform = self._transform_of(self._best()) if self.trials else {}
+        for mtype, params in SEARCH_SPACE:
+            if mtype in p["candidates"]:
+                self._try(mtype, {**params, **best_transform})
         if not self.trials:
-            raise ValueError("auto: no candidate model is allowed for this data")
-        for mtype, params in self._blends():
-            if time.perf_counter() > deadline:
-                break
-            self.trials.append(self._trial(mtype, params, folds))
-        best = max(self.trials, key=lambda t: t["metrics"][self.metric])
-        self.chosen = best
-        self.inner = create(best["model"], **best["params"]).fit(user_items)
-        self.tuning_s = round(time.perf_counter() - started, 3)
-        return self
+            self._try("popularity", {}, force=True)
+        for params in self._blends():
+            self._try("blend", params)
+        self.chosen = self._best()
+        self.inner = create(self.chosen["model"], **self.chosen["params"]).fit(user_items)
+        self.tuning_s = round(time.perf_counter() - self.started, 3)
 
     @property
     def metric(self) -> str:
         return f"ndcg@{int(self.params['k'])}"
 
-    def _candidates(self):
-        for mtype, params in SEARCH_SPACE:
-            if mtype not in self.params["candidates"]:
-                continue
-            if mtype == "ease" and self.n_items > int(self.params["ease_max_items"]):
-                continue
-            yield mtype, seeded(mtype, params, int(self.params["seed"]))
+    def _transforms(self, user_items) -> list[dict]:
+        p = self.params
+        if p["confidence"] is None:
+            return confidence.candidates(user_items)
+        confidence.check(p["confidence"], float(p["confidence_alpha"]), float(p["confidence_eps"]))
+        return [{k: p[k] for k in confidence.PARAMS}]
+
+    @staticmethod
+    def _transform_of(trial: dict) -> dict:
+        return {k: v for k, v in trial["params"].items() if k in confidence.PARAMS}
+
+    def _best(self) -> dict:
+        return max(self.trials, key=lambda t: t["metrics"].get(self.metric, 0.0))
+
+    def _fits(self, mtype: str, params: dict) -> tuple[bool, float, str]:
+        """Whether a trial fits in what is left of the budget, with the refit of the best model."""
+        estimate = self.costs.seconds(mtype, params, self.fold_shape, self.fold_shape.eval_users, N_FOLDS)
+        refits = [self.costs.seconds(mtype if mtype != "ease-path" else "ease", params, self.full_shape, 0)]
+        if self.trials:
+            best = self._best()
+            refits.append(self.costs.seconds(best["model"], best["params"], self.full_shape, 0))
+        left = float(self.params["time_budget_s"]) - (time.perf_counter() - self.started)
+        need = estimate + max(refits)
+        reason = f"estimated {estimate:.1f} s + refit {max(refits):.1f} s > {left:.1f} s left of the budget"
+        return need <= left, estimate, reason
+
+    def _try(self, mtype: str, params: dict, force: bool = False) -> None:
+        params = seeded(mtype, params, int(self.params["seed"]))
+        ok, estimate, reason = self._fits(mtype, params)
+        if not (ok or force):
+            self.skipped.append(
+                {"model": mtype, "params": params, "estimated_s": round(estimate, 2), "reason": reason}
+            )
+            return
+        t0 = time.perf_counter()
+        metrics = fit_and_score_folds(
+            lambda: create(mtype, **params),
+            self.folds,
+            int(self.params["k"]),
+            MAX_EVAL_USERS,
+            int(self.params["seed"]),
+        )
+        seconds = time.perf_counter() - t0
+        self.costs.learn(mtype, params, self.fold_shape, self.fold_shape.eval_users, N_FOLDS, seconds)
+        self.trials.append(
+            {
+                "model": mtype,
+                "params": params,
+                "metrics": metrics or {self.metric: 0.0},
+                "seconds": round(seconds, 3),
+                "estimated_s": round(estimate, 3),
+            }
+        )
+
+    def _ease_path(self, transform: dict) -> None:
+        """Every EASE_L2 value under `transform`, from one factorisation per fold."""
+        base = {"max_items": int(self.params["ease_max_items"]), **transform}
+        path = {**base, "l2_values": list(EASE_L2)}
+        ok, estimate, reason = self._fits("ease-path", path)
+        if not ok:
+            self.skipped.append(
+                {"model": "ease", "params": path, "estimated_s": round(estimate, 2), "reason": reason}
+            )
+            return
+        t0 = time.perf_counter()
+        results = path_metrics(
+            create("ease", **base),
+            EASE_L2,
+            self.folds,
+            int(self.params["k"]),
+            MAX_EVAL_USERS,
+            int(self.params["seed"]),
+        )
+        seconds = time.perf_counter() - t0
+        self.costs.learn("ease-path", path, self.fold_shape, self.fold_shape.eval_users, N_FOLDS, seconds)
+        for l2, metrics in zip(EASE_L2, results):
+            self.trials.append(
+                {
+                    "model": "ease",
+                    "params": {**base, "l2": l2},
+                    "metrics": metrics or {self.metric: 0.0},
+                    "seconds": round(seconds / len(EASE_L2), 3),
+                    "estimated_s": round(estimate / len(EASE_L2), 3),
+                    "path": True,
+                }
+            )
 
     def _blends(self):
-        """Blends of the best item-item and the best factor model found so far."""
-        best = {}
-        for t in self.trials:
-            if t["model"] in ("ease", "als") and (
-                t["model"] not in best or t["metrics"][self.metric] > best[t["model"]]["metrics"][self.metric]
-            ):
-                best[t["model"]] = t
-        if len(best) < 2:
+        """Blends of the best item-item model and the best ALS found so far."""
+        item_item = [t for t in self.trials if t["model"] in ITEM_ITEM]
+        factor = [t for t in self.trials if t["model"] == "als"]
+        if not item_item or not factor:
             return
-        members = [{"model": best[m]["model"], "params": best[m]["params"]} for m in ("ease", "als")]
+        pick = [max(group, key=lambda t: t["metrics"].get(self.metric, 0.0)) for group in (item_item, factor)]
+        members = [{"model": t["model"], "params": t["params"]} for t in pick]
         for w in BLEND_WEIGHTS:
-            yield "blend", {"members": members, "weights": [w, round(1 - w, 3)]}
-
-    def _trial(self, mtype: str, params: dict, folds) -> dict:
-        t0 = time.perf_counter()
-        metrics = fit_and_score_folds(lambda: create(mtype, **params), folds, int(self.params["k"]))
-        return {
-            "model": mtype,
-            "params": params,
-            "metrics": metrics or {self.metric: 0.0},
-            "seconds": round(time.perf_counter() - t0, 3),
-        }
+            yield {"members": members, "weights": [w, round(1 - w, 3)]}
 
     @property
     def validation_metrics(self) -> dict:
         return self.chosen["metrics"]
 
     def score_block(self, userids, user_items, items=None):
-        return self.inner.score_block(userids, user_items, items)
+        return self.inner.scores(userids, user_items, items)
 
     def recommend(
         self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None
@@ -123,6 +199,10 @@ class AutoModel(Recommender):
     def save(self, path):
         """Saves the chosen model itself (loading gives that model) plus the search record."""
         self.inner.save(path)
-        (Path(path) / "tuning.json").write_text(
-            json.dumps({"chosen": self.chosen, "trials": self.trials, "tuning_s": self.tuning_s}, indent=1)
-        )
+        record = {
+            "chosen": self.chosen,
+            "trials": self.trials,
+            "skipped": self.skipped,
+            "tuning_s": self.tuning_s,
+        }
+        (Path(path) / "tuning.json").write_text(json.dumps(record, indent=1))

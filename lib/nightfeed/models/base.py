@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..topk import NO_ITEM, select_topk
+from . import confidence
 
 BLOCK_USERS = 1024  # users scored at once: memory per block is BLOCK_USERS × items × 4 bytes
 
@@ -76,6 +77,7 @@ class Recommender(ABC):
     name: str = ""
     defaults: dict = {}
     user_facing: bool = True
+    transforms_input: bool = True  # takes the confidence parameters (a wrapper model does not)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -83,25 +85,46 @@ class Recommender(ABC):
             REGISTRY[cls.name] = cls
 
     def __init__(self, **params):
-        unknown = set(params) - set(self.defaults)
+        known = {**confidence.PARAMS, **self.defaults} if self.transforms_input else dict(self.defaults)
+        unknown = set(params) - set(known)
         if unknown:
-            raise ValueError(
-                f"{self.name}: unknown parameters {sorted(unknown)}; known: {sorted(self.defaults)}"
+            raise ValueError(f"{self.name}: unknown parameters {sorted(unknown)}; known: {sorted(known)}")
+        self.params = {**known, **params}
+        if self.transforms_input:
+            self._confidence = (
+                self.params["confidence"],
+                float(self.params["confidence_alpha"]),
+                float(self.params["confidence_eps"]),
             )
-        self.params = {**self.defaults, **params}
+            confidence.check(*self._confidence)
         self.n_items = 0
 
+    def confidence_of(self, user_items: sp.csr_matrix) -> sp.csr_matrix:
+        """`user_items` as this model sees them (its confidence transform applied)."""
+        user_items = as_csr(user_items)
+        return confidence.apply(user_items, *self._confidence) if self.transforms_input else user_items
+
+    def fit(self, user_items: sp.csr_matrix) -> Recommender:
+        """Learn from raw weights (users × items); the model applies its confidence transform."""
+        x = self.confidence_of(user_items)
+        self.n_items = x.shape[1]
+        self._fit(x)
+        return self
+
     @abstractmethod
-    def fit(self, user_items: sp.csr_matrix) -> Recommender: ...
+    def _fit(self, user_items: sp.csr_matrix) -> None:
+        """Learn from transformed `user_items`."""
+
+    def scores(self, userids: np.ndarray, user_items: sp.csr_matrix, items: np.ndarray | None = None):
+        """`score_block` on raw weights (the transform applied first)."""
+        return self.score_block(userids, self.confidence_of(user_items), items)
 
     @abstractmethod
     def score_block(
         self, userids: np.ndarray, user_items: sp.csr_matrix, items: np.ndarray | None = None
     ) -> np.ndarray:
-        """Scores (len(userids), len(items)) for a block of users; items None means all.
-
-        Return a new array or a read-only view: writable results are masked in place.
-        """
+        """Scores (len(userids), len(items)) for a block of users' transformed rows; items None
+        means all. Return a new array or a read-only view: writable results are masked in place."""
 
     def recommend(
         self,
@@ -129,7 +152,7 @@ class Recommender(ABC):
         vals = np.full((len(userids), N), -np.inf, np.float32)
         for start in range(0, len(userids), BLOCK_USERS):
             sl = slice(start, start + BLOCK_USERS)
-            block = np.require(self.score_block(userids[sl], user_items[sl], items), np.float32, ["C", "W"])
+            block = np.require(self.scores(userids[sl], user_items[sl], items), np.float32, ["C", "W"])
             mask_excluded(block, None if excl is None else excl[sl], column_of)
             top_ids, top_vals = select_topk(block, N, items)
             ids[sl, : top_ids.shape[1]] = top_ids
@@ -190,63 +213,3 @@ def create(name: str, **params) -> Recommender:
         names = ", ".join(n for n, c in REGISTRY.items() if c.user_facing)
         raise ValueError(f"unknown model {name!r}; choose from {names}")
     return REGISTRY[name](**params)
-
-
-class FactorModel(Recommender):
-    """score = user_factors · item_factors, top-N without scoring every item.
-
-    Items are scored in order of decreasing factor norm, in chunks that double in size. Once a
-    user has N candidates whose N-th score t exceeds |u|·|v| for every item v not yet scored, no
-    such item can enter (Cauchy–Schwarz), so that user is done: the result is exact. With
-    regularised implicit factors most users are done after a small share of the catalog.
-    """
-
-    user_factors: np.ndarray
-    item_factors: np.ndarray
-
-    def score_block(self, userids, user_items, items=None):
-        factors = self.item_factors if items is None else self.item_factors[items]
-        return self.user_factors[userids] @ factors.T
-
-    def recommend(
-        self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None
-    ):
-        userids = np.asarray(userids, dtype=np.int64)
-        excl = exclusion_matrix(as_csr(user_items), exclude, filter_already_liked_items)
-        allowed = self._allowed(filter_items)
-        norms = np.linalg.norm(self.item_factors[allowed].astype(np.float64), axis=1)
-        order = np.lexsort((allowed, -norms))
-        items, item_norms = allowed[order], norms[order]
-        factors = np.ascontiguousarray(self.item_factors[items], dtype=np.float32)
-        column_of = np.full(self.n_items, -1, np.int64)
-        column_of[items] = np.arange(len(items))
-        ids = np.full((len(userids), N), NO_ITEM, np.int64)
-        vals = np.full((len(userids), N), -np.inf, np.float32)
-        first = min(len(items), max(16 * N, len(items) // 5))
-        for start in range(0, len(userids), BLOCK_USERS):
-            sl = slice(start, start + BLOCK_USERS)
-            users = np.ascontiguousarray(self.user_factors[userids[sl]], dtype=np.float32)
-            # float32 dot products may exceed the exact bound by rounding: keep a margin.
-            user_norms = np.linalg.norm(users.astype(np.float64), axis=1) * (1 + 1e-4) + 1e-30
-            block_excl = None if excl is None else excl[sl]
-            rows = np.arange(len(users))
-            lo, hi = 0, first
-            while len(rows) and lo < hi:
-                scores = users[rows] @ factors[lo:hi].T
-                if block_excl is not None:
-                    mask_excluded(scores, block_excl[rows], column_of - lo)
-                chunk_ids, chunk_vals = select_topk(scores, N, items[lo:hi])
-                merged_ids, merged_vals = select_topk(
-                    np.hstack([vals[sl][rows], chunk_vals]), N, np.hstack([ids[sl][rows], chunk_ids])
-                )
-                ids[start + rows, : merged_ids.shape[1]] = merged_ids
-                vals[start + rows, : merged_vals.shape[1]] = merged_vals
-                if hi == len(items):
-                    break
-                kth = vals[start + rows, N - 1]
-                rows = rows[user_norms[rows] * item_norms[hi] >= kth]
-                lo, hi = hi, min(len(items), 2 * hi)
-        return ids, vals
-
-    def arrays(self):
-        return {"user_factors": self.user_factors, "item_factors": self.item_factors}

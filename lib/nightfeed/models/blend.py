@@ -25,6 +25,7 @@ class BlendModel(Recommender):
     name = "blend"
     defaults = {"members": [], "weights": []}
     user_facing = False
+    transforms_input = False  # each member applies its own
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -32,16 +33,14 @@ class BlendModel(Recommender):
             raise ValueError("blend: give as many weights as members (at least one)")
         self.members = [create(m["model"], **m["params"]) for m in self.params["members"]]
 
-    def fit(self, user_items):
-        self.n_items = user_items.shape[1]
+    def _fit(self, user_items):
         for member in self.members:
             member.fit(user_items)
-        return self
 
     def score_block(self, userids, user_items, items=None):
         total = np.zeros((len(userids), self.n_items if items is None else len(items)), dtype=np.float32)
         for weight, member in zip(self.params["weights"], self.members):
-            total += float(weight) * standardise(member.score_block(userids, user_items, items))
+            total += float(weight) * standardise(member.scores(userids, user_items, items))
         return total
 
     def save(self, path):

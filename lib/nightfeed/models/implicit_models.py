@@ -7,11 +7,12 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .base import FactorModel, as_csr
+from .base import as_csr
+from .factors import FactorModel
 
 
 class ALSModel(FactorModel):
-    """Implicit ALS (Hu, Koren, Volinsky): confidence = 1 + alpha × weight."""
+    """Implicit ALS (Hu, Koren, Volinsky): confidence = 1 + alpha × transformed weight."""
 
     name = "als"
     defaults = {
@@ -24,14 +25,13 @@ class ALSModel(FactorModel):
         "bm25_k1": 100.0,
         "bm25_b": 0.8,
         "cg_steps": 1,
+        "confidence": "log",
     }
 
-    def fit(self, user_items):
+    def _fit(self, user_items):
         from implicit.als import AlternatingLeastSquares
         from implicit.nearest_neighbours import bm25_weight
 
-        user_items = as_csr(user_items)
-        self.n_items = user_items.shape[1]
         p = self.params
         weights = user_items
         if p["bm25"]:
@@ -53,20 +53,24 @@ class ALSModel(FactorModel):
             model.fit(weights, show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
-        return self
 
 
 class BPRModel(FactorModel):
     """Bayesian Personalized Ranking with implicit's sampler."""
 
     name = "bpr"
-    defaults = {"factors": 200, "learning_rate": 0.01, "regularization": 0.001, "iterations": 100, "seed": 42}
+    defaults = {
+        "factors": 200,
+        "learning_rate": 0.01,
+        "regularization": 0.001,
+        "iterations": 100,
+        "seed": 42,
+        "confidence": "binary",
+    }
 
-    def fit(self, user_items):
+    def _fit(self, user_items):
         from implicit.bpr import BayesianPersonalizedRanking
 
-        user_items = as_csr(user_items)
-        self.n_items = user_items.shape[1]
         p = self.params
         model = BayesianPersonalizedRanking(
             factors=int(p["factors"]),
@@ -76,9 +80,6 @@ class BPRModel(FactorModel):
             random_state=int(p["seed"]),
             use_gpu=False,
         )
-        binary = user_items.copy()
-        binary.data[:] = 1.0
-        model.fit(binary, show_progress=False)
+        model.fit(user_items, show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
-        return self

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Recommender, as_csr
+from .base import Recommender
 
 
 class PopularityModel(Recommender):
     """Scores every item by how many users interacted with it (the same list for everyone)."""
 
     name = "popularity"
-    defaults = {}
+    defaults = {"confidence": "binary"}
 
-    def fit(self, user_items):
-        user_items = as_csr(user_items)
-        self.n_items = user_items.shape[1]
+    def _fit(self, user_items):
         self.item_popularity = np.asarray((user_items > 0).sum(axis=0), dtype=np.float32).ravel()
-        return self
 
     def score_block(self, userids, user_items, items=None):
         scores = self.item_popularity if items is None else self.item_popularity[items]

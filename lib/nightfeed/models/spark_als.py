@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import FactorModel, as_csr
+from .factors import FactorModel
 
 
 class SparkALSModel(FactorModel):
     name = "spark-als"
     defaults = {"factors": 64, "regularization": 0.05, "alpha": 2.0, "iterations": 10, "seed": 42}
 
-    def fit(self, user_items):
+    def _fit(self, user_items):
         from pyspark.ml.recommendation import ALS
         from pyspark.sql import SparkSession
 
@@ -25,8 +25,8 @@ class SparkALSModel(FactorModel):
             raise ValueError(
                 "spark-als trains on the active SparkSession: start one first (nightfeed jobs do)"
             )
-        user_items = as_csr(user_items).tocoo()
-        n_users, self.n_items = user_items.shape
+        user_items = user_items.tocoo()
+        n_users = user_items.shape[0]
         ratings = spark.createDataFrame(_frame(user_items.row, user_items.col, user_items.data))
         p = self.params
         als = ALS(
@@ -45,7 +45,6 @@ class SparkALSModel(FactorModel):
         model = als.fit(ratings)
         self.user_factors = _dense(model.userFactors.toPandas(), n_users, int(p["factors"]))
         self.item_factors = _dense(model.itemFactors.toPandas(), self.n_items, int(p["factors"]))
-        return self
 
 
 def _frame(rows, cols, vals):

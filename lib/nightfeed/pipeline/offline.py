@@ -14,10 +14,11 @@ from ..evaluation.protocol import fit_and_score
 from ..evaluation.splits import split
 
 
-def model_params(name: str, k: int, seed: int, time_budget_s: float) -> dict:
+def model_params(name: str, k: int, seed: int, time_budget_s: float, transform: dict) -> dict:
+    """Constructor parameters: `transform` (the confidence settings, {} for each model's own)."""
     if name == "auto":
-        return {"k": k, "seed": seed, "time_budget_s": time_budget_s}
-    return models.seeded(name, {}, seed)
+        return {"k": k, "seed": seed, "time_budget_s": time_budget_s, **transform}
+    return models.seeded(name, dict(transform), seed)
 
 
 def compare(
@@ -29,8 +30,10 @@ def compare(
     k: int,
     time_budget_s: float = 120.0,
     weighted: bool = False,
+    transform: dict | None = None,
 ) -> list[dict]:
-    """Split once, then fit and score every named model on the same split."""
+    """Split once, then fit and score every named model on the same split. Unweighted data is
+    binary; `transform` fixes every model's confidence transform (None: each model's own)."""
     train, test = split(df, split_method, test_fraction, seed)
     enc = encode(train, binary=not weighted)
     users, relevant = relevant_sets(test, enc)
@@ -38,7 +41,10 @@ def compare(
         raise NightfeedError("too few interactions to evaluate: no test user has training interactions")
     results = []
     for name in names:
-        model = models.create(name, **model_params(name, k, seed, time_budget_s))
+        try:
+            model = models.create(name, **model_params(name, k, seed, time_budget_s, transform or {}))
+        except ValueError as exc:
+            raise NightfeedError(str(exc)) from None
         res = fit_and_score(model, enc.train, users, relevant, k)
         params = dict(model.params)
         if name == "auto":
@@ -46,6 +52,8 @@ def compare(
                 "chosen": model.chosen["model"],
                 "chosen_params": model.chosen["params"],
                 "validation": model.chosen["metrics"],
+                "tuning_s": model.tuning_s,
+                "skipped": len(model.skipped),
                 **params,
             }
         results.append(
@@ -69,14 +77,14 @@ def compare(
 
 
 def format_table(results: list[dict], k: int) -> str:
-    cols = [f"ndcg@{k}", f"map@{k}", f"precision@{k}", f"recall@{k}", "coverage"]
-    head = f"{'model':<12}" + "".join(f"{c:>14}" for c in cols) + f"{'fit_s':>10}{'recommend_s':>13}"
+    cols = [f"ndcg@{k}", f"map@{k}", f"precision@{k}", f"recall@{k}", "coverage", "gini", "novelty"]
+    head = f"{'model':<18}" + "".join(f"{c:>13}" for c in cols) + f"{'fit_s':>10}{'recommend_s':>13}"
     lines = [head, "-" * len(head)]
     for r in results:
         label = r["model"] + (f"→{r['params']['chosen']}" if r["model"] == "auto" else "")
         lines.append(
-            f"{label:<12}"
-            + "".join(f"{r['metrics'][c]:>14.4f}" for c in cols)
+            f"{label:<18}"
+            + "".join(f"{r['metrics'][c]:>13.4f}" for c in cols)
             + f"{r['timings']['fit_s']:>10.2f}{r['timings']['recommend_s']:>13.3f}"
         )
     first = results[0]
@@ -104,6 +112,7 @@ def evaluate_file(
     test_fraction: float,
     time_budget_s: float,
     output_json: str | None,
+    transform: dict | None = None,
 ) -> list[dict]:
     """Load a user's interactions file, compare the named models on one split, print the table
     (and write the JSON); bad options and bad files are NightfeedErrors naming the problem."""
@@ -128,6 +137,7 @@ def evaluate_file(
         k,
         time_budget_s=time_budget_s,
         weighted=bool(weight_col),
+        transform=transform,
     )
     print(format_table(results, k))
     if output_json:

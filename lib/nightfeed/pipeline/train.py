@@ -24,14 +24,24 @@ VALIDATION_FRACTION = 0.1
 
 def model_params(m: ModelSettings, model_type: str) -> dict:
     """Constructor parameters of `model_type` from the [model] settings."""
+    transform = (
+        {}
+        if m.confidence == "auto"
+        else {
+            "confidence": m.confidence,
+            "confidence_alpha": m.confidence_alpha,
+            "confidence_eps": m.confidence_eps,
+        }
+    )
     if model_type == "auto":
         return {
             "k": m.k,
             "seed": m.seed,
             "time_budget_s": m.time_budget_s,
             "ease_max_items": m.ease_max_items,
+            **transform,
         }
-    params = dict(m.per_model.get(model_type.replace("-", "_"), {}))
+    params = {**transform, **m.per_model.get(model_type.replace("-", "_"), {})}
     if model_type == "ease":
         params.setdefault("max_items", m.ease_max_items)
     return models.seeded(model_type, params, m.seed)
@@ -55,7 +65,11 @@ def train_model(
     mat = enc.train
     params = model_params(cfg.model, model_type)
     t0 = time.perf_counter()
-    model = models.create(model_type, **params).fit(mat)
+    try:
+        model = models.create(model_type, **params)
+    except ValueError as exc:
+        raise NightfeedError(f"configuration [model]: {exc}") from None
+    model.fit(mat)
     fit_s = time.perf_counter() - t0
     if model_type == "auto":
         chosen_type, chosen_params, val = (
