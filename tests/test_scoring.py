@@ -332,3 +332,52 @@ def test_rules_equal_a_plain_greedy_reference_under_heavy_filtering():
         got = feeds[feeds["user_id"] == f"u{u:03d}"]
         expected = reference_feed(ctx, model, u, hist[u], excl[u], cat, creator_of)
         assert sorted(zip(got["item_id"], got["source"])) == sorted((f"i{k}", s) for k, s in expected), u
+
+
+def new_creator_catalog(n_items, new_items, ds="2026-11-25"):
+    """Items by one creator each; the creators of `new_items` uploaded first on ds, the rest a
+    month earlier."""
+    created = [pd.Timestamp(ds) - pd.Timedelta(days=30)] * n_items
+    for k in new_items:
+        created[k] = pd.Timestamp(ds) + pd.Timedelta(hours=1)
+    return catalog(n_items, created_ts=created)
+
+
+def test_new_creator_slots_take_the_videos_of_new_creators_the_model_ranks_best():
+    cfg = replace(FEED, n=10, new_creator_share=0.2)
+    items = np.array([f"i{k}" for k in range(12)])
+    ctx = scoring.build_context(
+        ranked_model(), items, new_creator_catalog(12, [8, 9, 10, 11]), cfg, "2026-11-25"
+    )
+    assert ctx.n_new_creator_slots == 2
+    feed = feed_of(ctx, hist=[0])
+    new = feed[feed["source"] == "new_creator"]
+    assert new["item_id"].tolist() == ["i8", "i9"], "the model's best new-creator items, not random ones"
+    assert new["rank"].tolist() == [5, 10], "placed like fresh slots"
+    check_invariants(feed)
+    seen = feed_of(ctx, hist=[0, 8])
+    assert seen.loc[seen["source"] == "new_creator", "item_id"].tolist() == ["i9", "i10"]
+
+
+def test_no_new_creator_slots_without_new_creators_or_share():
+    items = np.array([f"i{k}" for k in range(12)])
+    cfg = replace(FEED, n=10, new_creator_share=0.2)
+    none_new = scoring.build_context(ranked_model(), items, new_creator_catalog(12, []), cfg, "2026-11-25")
+    assert none_new.n_new_creator_slots == 0
+    assert set(feed_of(none_new, hist=[0])["source"]) == {"cf"}
+    off = scoring.build_context(
+        ranked_model(), items, new_creator_catalog(12, [8]), replace(cfg, new_creator_share=0.0), "2026-11-25"
+    )
+    assert off.n_new_creator_slots == 0
+
+
+def test_new_creator_slots_keep_the_creator_cap():
+    cat = new_creator_catalog(12, [6, 7, 8, 9])
+    cat.loc[[6, 7, 8], "creator_id"] = "newbie"
+    cfg = replace(FEED, n=10, new_creator_share=0.3, max_per_creator=1)
+    ctx = scoring.build_context(
+        ranked_model(), np.array([f"i{k}" for k in range(12)]), cat, cfg, "2026-11-25"
+    )
+    feed = feed_of(ctx, hist=[0])
+    assert feed.loc[feed["source"] == "new_creator", "item_id"].tolist() == ["i6", "i9"]
+    assert (feed.merge(cat, on="item_id")["creator_id"].value_counts() <= 1).all()

@@ -98,11 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--generate",
         action="store_true",
-        help="first land synthetic history ending at --ds (the embedded data set) and ingest its "
-        "earlier days",
+        help="first land synthetic history ending at --ds (or --to) (the embedded data set) and "
+        "ingest its days before the first night",
     )
     p.add_argument("--summary", action="store_true", help="print a per-region summary at the end")
     p.set_defaults(func=commands.cmd_run)
+
+    p = sub.add_parser("report", help="rebuild the morning report of one night from the lake (no Spark)")
+    p.add_argument("--ds", type=_date, required=True, help="the night YYYY-MM-DD")
+    p.add_argument(
+        "--region", type=_region, action="append", help="only these regions (default: all that ran)"
+    )
+    p.set_defaults(func=commands.cmd_report)
 
     p = sub.add_parser("stage", help="run one stage in-process (same as spark-submit jobs/<stage>.py)")
     p.add_argument("stage", choices=registry.STAGE_NAMES)
@@ -160,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "benchmark", help="benchmarks with JSON output: model quality, scoring speed, stage overhead"
     )
-    p.add_argument("--suite", choices=("models", "scoring", "stages", "all"), default="all")
+    p.add_argument("--suite", choices=("models", "scoring", "stages", "exposure", "all"), default="all")
     p.add_argument("--repeats", type=int, default=1, help="stages suite: runs per spark-submit (median)")
     p.add_argument(
         "--scale", choices=("small", "default", "large"), default="default", help="scoring data size"

@@ -34,15 +34,25 @@ def _regions(args) -> list[str]:
 def cmd_run(args) -> int:
     """All nightly stages in order, in one Spark session, for one region or every nightly region;
     with --from/--to every day of the range in date order (each day's regions before the next day)."""
+    from .pipeline.morning import build_report
     from .pipeline.runner import night_dates, run_nights
     from .pipeline.summary import print_summary
 
     days = night_dates(args.ds, args.from_ds, args.to_ds)
-    if args.generate and len(days) > 1:
-        raise NightfeedError("--generate lands one history ending at --ds; use it with --ds")
     results = run_nights(_session("nightfeed-run"), _regions(args), days, args.generate)
+    lake = config.Lake.default()
     if args.summary:
-        print_summary(results, config.Lake.default())
+        print_summary(results, lake)
+    for ds in days:
+        page = build_report(lake, ds, sorted({r["region"] for r in results if r["ds"] == ds}))
+    print(f"morning report: {page}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .pipeline.morning import build_report
+
+    print(build_report(config.Lake.default(), args.ds, args.region))
     return 0
 
 

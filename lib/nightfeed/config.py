@@ -124,3 +124,7 @@ class Lake:
 
     def reports(self, kind: str, region: str, ds: str) -> Path:
         return self.root / "reports" / kind / f"region={region}" / f"ds={ds}"
+
+    def run_page(self, ds: str) -> Path:
+        """Folder of one night's morning report (`index.html`) and its stage records."""
+        return self.root / "reports" / "runs" / f"ds={ds}"

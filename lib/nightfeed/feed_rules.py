@@ -161,36 +161,38 @@ def merge(
     take_tr: np.ndarray,
     n: int,
     n_fresh_slots: int,
+    take_new: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Order each feed, vectorised: fresh items at ranks step, 2·step, … among the model's items,
-    leftover fresh after them, trending last; scores made non-increasing by a running minimum.
+    """Order each feed, vectorised: placed items (fresh, then new creators', `take_new`) at ranks
+    step, 2·step, … among the model's items, leftover placed ones after them, trending last;
+    scores made non-increasing by a running minimum. `n_fresh_slots` counts all placed slots.
 
-    Returns (selected mask, codes, scores, source index 0 cf / 1 fresh / 2 trending, rank), each
-    (users × width) in feed order.
+    Returns (selected mask, codes, scores, source index 0 cf / 1 fresh / 2 trending / 3 new
+    creator, rank), each (users × width) in feed order.
     """
+    take_new = np.zeros_like(take_cf) if take_new is None else take_new
+    placed = take_fresh | take_new
     step = max(2, n // n_fresh_slots) if n_fresh_slots else 0
     j_cf = np.cumsum(take_cf, axis=1) - 1
-    j_fr = np.cumsum(take_fresh, axis=1) - 1
+    j_fr = np.cumsum(placed, axis=1) - 1
     j_tr = np.cumsum(take_tr, axis=1) - 1
-    n_fresh = take_fresh.sum(axis=1, keepdims=True)
+    n_fresh = placed.sum(axis=1, keepdims=True)
     key = np.full(codes.shape, np.inf)
     if step:
         key = np.where(take_cf, j_cf + np.minimum(n_fresh, j_cf // (step - 1)), key)
-        key = np.where(take_fresh, (j_fr + 1) * step - 1.5, key)
+        key = np.where(placed, (j_fr + 1) * step - 1.5, key)
     else:
         key = np.where(take_cf, j_cf, key)
     key = np.where(take_tr, 1e9 + j_tr, key)
-    taken = take_cf | take_fresh | take_tr
+    taken = take_cf | placed | take_tr
     width = int(taken.sum(axis=1).max()) if taken.size else 0
     order = np.argsort(key, axis=1, kind="stable")[:, :width]
     sel = np.take_along_axis(taken, order, axis=1)
     sel_codes = np.take_along_axis(codes, order, axis=1)
     scores = np.where(sel, np.take_along_axis(own, order, axis=1).astype(np.float64), -np.inf)
     scores = np.minimum.accumulate(scores, axis=1)
-    source = np.where(
-        np.take_along_axis(take_cf, order, axis=1),
-        0,
-        np.where(np.take_along_axis(take_fresh, order, axis=1), 1, 2),
+    source = np.select(
+        [np.take_along_axis(m, order, axis=1) for m in (take_cf, take_fresh, take_new)], [0, 1, 3], 2
     ).astype(np.int8)
     rank = np.broadcast_to(np.arange(1, width + 1, dtype=np.int32), sel.shape)
     return sel, sel_codes, scores, source, rank

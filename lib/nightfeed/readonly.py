@@ -76,6 +76,51 @@ def slice_rows(table_path: str | Path, region: str, ds: str) -> int:
     )
 
 
+def region_history(root: Path, name: str, region: str, first_ds: str, last_ds: str, columns=None):
+    """The rows of `name` for one region and every ds in [first_ds, last_ds] as pandas, with a ds
+    column; an empty frame when the table does not exist yet."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not (Path(root) / name / "_delta_log").exists():
+        return pd.DataFrame(columns=["ds", *(columns or [])])
+    table = _table(root, name)
+    actions = pa.table(table.get_add_actions(flatten=True)).to_pandas()
+    if actions.empty:
+        return pd.DataFrame(columns=["ds", *(columns or [])])
+    mine = actions[
+        (actions["partition.region"] == region)
+        & (actions["partition.ds"] >= first_ds)
+        & (actions["partition.ds"] <= last_ds)
+    ]
+    schema = pa.schema([f for f in pa.schema(table.schema().to_arrow()) if f.name not in ("region", "ds")])
+    wanted = [c for c in (columns or schema.names) if c in schema.names]
+    parts = [
+        pq.read_table(str(Path(root) / name / path), schema=schema, columns=wanted).to_pandas().assign(ds=ds)
+        for path, ds in zip(mine["path"], mine["partition.ds"], strict=True)
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["ds", *wanted])
+
+
+def rows_per_day(root: Path, name: str, region: str, first_ds: str, last_ds: str) -> dict[str, int]:
+    """Rows per ds of one region in [first_ds, last_ds], from the Delta log's file statistics
+    (no data file is read); {} when the table does not exist yet."""
+    import pyarrow as pa
+
+    if not (Path(root) / name / "_delta_log").exists():
+        return {}
+    actions = pa.table(_table(root, name).get_add_actions(flatten=True)).to_pandas()
+    if actions.empty:
+        return {}
+    mine = actions[
+        (actions["partition.region"] == region)
+        & (actions["partition.ds"] >= first_ds)
+        & (actions["partition.ds"] <= last_ds)
+    ]
+    return {str(k): int(v) for k, v in mine.groupby("partition.ds")["num_records"].sum().items()}
+
+
 def live_pointer(root: Path, region: str) -> dict:
     """The region's pointer row (live_ds, model_version, feeds_table_version)."""
     rows = _slice(root, "gold/feed_pointer", region).to_pylist()

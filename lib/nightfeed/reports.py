@@ -41,7 +41,7 @@ GX_FALLBACK_STYLE = (
 )
 
 
-def _badge(status: str) -> str:
+def badge(status: str) -> str:
     return f'<span class="badge {html.escape(status)}">{html.escape(status.replace("_", " "))}</span>'
 
 
@@ -88,7 +88,7 @@ def _check_row(c: dict) -> str:
     reason = f"<br><i>{html.escape(c['reason'])}</i>" if c.get("reason") else ""
     return (
         f"<tr><td>{html.escape(c['check'])}</td><td>{html.escape(c['severity'])}</td>"
-        f"<td>{_badge(shown)}</td><td>{_observed(c.get('observed'))}{reason}</td></tr>"
+        f"<td>{badge(shown)}</td><td>{_observed(c.get('observed'))}{reason}</td></tr>"
     )
 
 
@@ -155,13 +155,13 @@ def render_summary(summary: dict, docs: Path | None, base: Path) -> str:
     region, ds = summary["region"], summary["ds"]
     body = [
         f"<h1>nightfeed data quality — {html.escape(region)} {html.escape(ds)} "
-        f"{_badge(summary['status'])}</h1>",
+        f"{badge(summary['status'])}</h1>",
         "<p class='meta'>A <b>fail</b> check that fails stops the run before publishing (the "
         "previous feed stays live); "
         "a <b>warn</b> check is only reported.</p>",
     ]
     for name, suite in summary["suites"].items():
-        body.append(f"<h2>{html.escape(name)} {_badge(suite['status'])}</h2>")
+        body.append(f"<h2>{html.escape(name)} {badge(suite['status'])}</h2>")
         if not suite["checks"]:
             body.append("<p>Not validated in this run.</p>")
             continue
@@ -200,7 +200,7 @@ def render_summary(summary: dict, docs: Path | None, base: Path) -> str:
 
 def model_section(evaluation: dict, gate: dict | None) -> str:
     """Temporal-holdout metrics of the model vs popularity (or why there are none) and the gate."""
-    out = [f"<h2>Model evaluation {_badge(evaluation['status'])}</h2>"]
+    out = [f"<h2>Model evaluation {badge(evaluation['status'])}</h2>"]
     if evaluation["status"] == "skipped":
         out.append(f"<p>No temporal holdout tonight: {html.escape(evaluation['reason'])}.</p>")
     elif evaluation["status"] == "ok":
@@ -230,7 +230,7 @@ def write_index(lake: Lake) -> Path:
             (s["ds"], s["region"], s["status"], path.parent.relative_to(root), s.get("quarantined_total", 0))
         )
     rows = "".join(
-        f"<tr><td>{html.escape(ds)}</td><td>{html.escape(region)}</td><td>{_badge(status)}</td>"
+        f"<tr><td>{html.escape(ds)}</td><td>{html.escape(region)}</td><td>{badge(status)}</td>"
         f"<td>{q:,}</td><td><a href='{html.escape(str(rel))}/summary.html'>summary</a></td></tr>"
         for ds, region, status, rel, q in sorted(runs, key=lambda r: (r[0], r[1]), reverse=True)
     )

@@ -6,11 +6,12 @@ with the rules of `feed_rules`, vectorised over the block:
 - never an excluded (finished/skipped) or already-seen item, never an ineligible one
   (removed/restricted/not in the region's catalog: they are filtered before top-k);
 - at most `max_per_creator` items per creator;
-- `fresh_share` of the slots go to fresh items the model has little signal on;
+- `fresh_share` of the slots go to fresh items the model has little signal on, and
+  `new_creator_share` to the videos of new creators that the model ranks best for the user;
 - cold-start users (unknown to the model, or too little history) get the region's trending
   items; feeds the model cannot fill are topped up from the whole eligible catalog in trending
   order, so a feed is shorter than `n` only when the user's allowed catalog is used up.
-Every row records its `source` (cf, fresh, trending). Output is deterministic for fixed inputs.
+Every row records its `source` (cf, fresh, trending, new_creator). Output is deterministic for fixed inputs.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from . import feed_rules
+from .feed_health import new_creator_items
 from .models import Recommender
 from .settings import FeedSettings
 from .topk import NO_ITEM
 
 FEED_SCHEMA = "user_id string, rank int, item_id string, score double, source string"
-SOURCE_CF, SOURCE_FRESH, SOURCE_TRENDING = "cf", "fresh", "trending"
-SOURCES = pa.array([SOURCE_CF, SOURCE_FRESH, SOURCE_TRENDING])
+SOURCE_CF, SOURCE_FRESH, SOURCE_TRENDING, SOURCE_NEW_CREATOR = "cf", "fresh", "trending", "new_creator"
+SOURCES = pa.array([SOURCE_CF, SOURCE_FRESH, SOURCE_TRENDING, SOURCE_NEW_CREATOR])  # feed_rules.merge's order
 
 
 @dataclass
@@ -51,10 +53,12 @@ class FeedContext:
     fresh_scores: np.ndarray
     trending_codes: np.ndarray  # every eligible item by trending score, best first
     trending_scores: np.ndarray
+    not_new_creator_items: np.ndarray | None = None  # model indices outside the new-creator pass
     n: int = 50
     candidate_multiplier: int = 4
     max_per_creator: int = 3
     fresh_share: float = 0.1
+    new_creator_share: float = 0.0
     min_user_interactions: int = 1
 
     @property
@@ -65,16 +69,26 @@ class FeedContext:
     def n_fresh_slots(self) -> int:
         return int(round(self.n * self.fresh_share)) if len(self.fresh_codes) else 0
 
+    @property
+    def n_new_creator_slots(self) -> int:
+        some = self.not_new_creator_items is not None and len(self.not_new_creator_items) < self.n_model_items
+        return int(round(self.n * self.new_creator_share)) if some else 0
+
     @cached_property
     def item_id_array(self) -> pa.Array:
         return pa.array(self.item_ids, type=pa.string())
 
 
 def build_context(
-    model: Recommender, model_items: np.ndarray, catalog: pd.DataFrame, feed: FeedSettings
+    model: Recommender,
+    model_items: np.ndarray,
+    catalog: pd.DataFrame,
+    feed: FeedSettings,
+    ds: str | None = None,
 ) -> FeedContext:
     """`catalog`: the region's items with item_id, creator_id, moderation_status, is_fresh,
-    n_users, trending_score."""
+    n_users, trending_score, and created_ts when `ds` (the run date new creators are judged
+    against) is given; without ds there are no new-creator slots."""
     code_of = {item: k for k, item in enumerate(model_items)}
     extra = [i for i in catalog["item_id"] if i not in code_of]
     item_ids = np.concatenate([np.asarray(model_items, dtype=object), np.asarray(extra, dtype=object)])
@@ -92,6 +106,11 @@ def build_context(
     ineligible = np.array([k for k in range(len(model_items)) if k not in eligible_codes], dtype=np.int32)
     ok = cat[eligible].sort_values(["trending_score", "item_id"], ascending=[False, True])
     fresh = ok[ok["is_fresh"] & (ok["n_users"] <= feed.fresh_max_interactions)]
+    not_new = None
+    if ds is not None:
+        new = cat.loc[eligible & new_creator_items(cat, ds, feed.new_creator_days), "code"]
+        new_codes = set(new[new < len(model_items)].tolist())
+        not_new = np.array([k for k in range(len(model_items)) if k not in new_codes], dtype=np.int32)
     return FeedContext(
         model=model,
         n_model_items=len(model_items),
@@ -102,10 +121,12 @@ def build_context(
         fresh_scores=fresh["trending_score"].to_numpy(np.float64),
         trending_codes=ok["code"].to_numpy(np.int64),
         trending_scores=ok["trending_score"].to_numpy(np.float64),
+        not_new_creator_items=not_new,
         n=feed.n,
         candidate_multiplier=feed.candidate_multiplier,
         max_per_creator=feed.max_per_creator,
         fresh_share=feed.fresh_share,
+        new_creator_share=feed.new_creator_share,
         min_user_interactions=feed.min_user_interactions,
     )
 
@@ -156,16 +177,31 @@ def compose_feeds(ctx: FeedContext, batch: pa.RecordBatch) -> pa.RecordBatch:
         8 * n_fresh_slots,
     )
 
-    def recommend(rows, excl, N):
-        return ctx.model.recommend(
-            user_idx[rows],
-            history[rows],
-            N=N,
-            filter_already_liked_items=True,
-            filter_items=ctx.ineligible_model_items,
-            exclude=excl,
-        )
+    def recommender(filter_items):
+        def recommend(rows, excl, N):
+            return ctx.model.recommend(
+                user_idx[rows],
+                history[rows],
+                N=N,
+                filter_already_liked_items=True,
+                filter_items=filter_items,
+                exclude=excl,
+            )
 
+        return recommend
+
+    recommend = recommender(ctx.ineligible_model_items)
+    n_new = ctx.n_new_creator_slots
+    new_codes, new_scores = feed_rules.fill_from_model(
+        block,
+        warm,
+        recommender(ctx.not_new_creator_items),
+        exclude[warm][:, : ctx.n_model_items],
+        np.full(b, n_new),
+        n_new,
+        n_new * ctx.candidate_multiplier,
+        ctx.n_model_items,
+    )
     cf_codes, cf_scores = feed_rules.fill_from_model(
         block,
         warm,
@@ -179,17 +215,18 @@ def compose_feeds(ctx: FeedContext, batch: pa.RecordBatch) -> pa.RecordBatch:
     tr_codes, tr_scores = feed_rules.fill_from_list(
         block, np.arange(b), ctx.trending_codes, ctx.trending_scores, n - block.taken, n, 2 * n
     )
-    codes = np.hstack([fr_codes, cf_codes, tr_codes])
-    segment = np.repeat(np.array([1, 0, 2]), [n_fresh_slots, n, n])
+    codes = np.hstack([fr_codes, new_codes, cf_codes, tr_codes])
+    segment = np.repeat(np.array([1, 3, 0, 2]), [n_fresh_slots, n_new, n, n])
     present = codes != NO_ITEM
     sel, sel_codes, scores, source, rank = feed_rules.merge(
         codes,
-        np.hstack([fr_scores, cf_scores, tr_scores]),
+        np.hstack([fr_scores, new_scores, cf_scores, tr_scores]),
         present & (segment == 0),
         present & (segment == 1),
         present & (segment == 2),
         n,
-        n_fresh_slots,
+        n_fresh_slots + n_new,
+        take_new=present & (segment == 3),
     )
     rows = np.broadcast_to(np.arange(b)[:, None], sel.shape)
     return pa.RecordBatch.from_arrays(

@@ -56,6 +56,8 @@ class FeedSettings:
     eligible_moderation: tuple[str, ...]
     exclude_lookback_days: int
     score_block_users: int
+    new_creator_days: float = 7.0  # a creator whose first upload is this recent is new
+    new_creator_share: float = 0.05  # share of slots for new creators' videos the model ranks well
 
 
 @dataclass(frozen=True)

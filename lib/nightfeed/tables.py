@@ -40,6 +40,7 @@ TABLES: dict[str, Table] = {
         Table("gold/model_registry", "gold_model_registry"),
         Table("gold/model_metrics", "gold_model_metrics"),
         Table("gold/feeds", "feeds"),
+        Table("gold/feed_metrics", "gold_feed_metrics"),
         Table("gold/feed_pointer", "gold_feed_pointer", ("region",)),  # one row per region, not per run
     )
 }

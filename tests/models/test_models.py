@@ -182,11 +182,13 @@ def test_auto_skips_what_would_not_fit_its_budget_and_says_why():
 
 
 def test_cost_estimates_grow_with_the_work_and_learn_from_trials():
-    small = DataShape(users=100, items=100, nnz=1000, cooccurrences=1e4, eval_users=100)
-    large = DataShape(users=100, items=1000, nnz=1000, cooccurrences=1e4, eval_users=100)
+    small = DataShape(users=5000, items=100, nnz=1000, cooccurrences=1e4, eval_users=100)
+    large = DataShape(users=5000, items=1000, nnz=1000, cooccurrences=1e4, eval_users=100)
     costs = CostModel(seconds_per_flop=1e-9)
     ratio = costs.seconds("ease", {}, large, 0) / costs.seconds("ease", {}, small, 0)
-    assert ratio == pytest.approx(1000, rel=0.01)
+    assert ratio == pytest.approx(1000, rel=0.01), "items³ with more users than items"
+    few_users = DataShape(users=100, items=1000, nnz=1000, cooccurrences=1e4, eval_users=100)
+    assert costs.seconds("ease", {}, few_users, 0) < costs.seconds("ease", {}, large, 0) / 50, "Woodbury"
     als = {"factors": 32, "iterations": 10}
     assert costs.seconds("als", {**als, "factors": 64}, small, 0) > 3 * costs.seconds("als", als, small, 0)
     before = costs.seconds("als", als, small, 0)

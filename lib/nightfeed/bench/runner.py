@@ -21,8 +21,9 @@ def run_suites(
     output_json: str | None,
     repeats: int = 1,
 ) -> None:
-    """suite: models, scoring, stages or all; JSON to <output_dir>/<suite>.json (output_json replaces
-    the scoring suite's path, or the stages suite's when it runs alone)."""
+    """suite: models, scoring, stages, exposure or all; JSON to <output_dir>/<suite>.json
+    (output_json replaces the scoring suite's path, or the stages/exposure suite's when it runs
+    alone); the exposure suite's chart goes to <output_dir>/exposure.svg."""
     out = Path(output_dir)
     if suite in ("models", "all"):
         from .models_suite import models_suite
@@ -35,6 +36,16 @@ def run_suites(
         res = scoring_suite(scale, rank=rank, iterations=iterations, skip_mllib=skip_mllib)
         print(json.dumps({"ratios": res["ratios"], "quality": res["quality"]}, indent=1))
         write_json(res, Path(output_json) if output_json else out / "scoring.json")
+    if suite in ("exposure", "all"):
+        from .exposure_suite import exposure_suite
+
+        res = exposure_suite()
+        chart = out / "exposure.svg"
+        out.mkdir(parents=True, exist_ok=True)
+        chart.write_text(res.pop("chart_svg"))
+        res["chart"] = str(chart)
+        print(json.dumps({k: v for k, v in res.items() if k != "settings"}, indent=1))
+        write_json(res, Path(output_json) if output_json and suite == "exposure" else out / "exposure.json")
     if suite in ("stages", "all"):
         from .stages_suite import stages_suite
 

@@ -21,14 +21,18 @@ from .base import Recommender, create, seeded
 from .cost import CostModel, DataShape
 
 EASE_L2 = (500.0, 250.0, 1000.0, 100.0, 2000.0, 50.0)
+
+
 # (model type, params) tried after the EASE path, in this order, under the chosen transform.
+def _als(f: int, r: float, a: float) -> tuple[str, dict]:
+    return "als", {"factors": f, "regularization": r, "alpha": a, "iterations": 15}
+
+
 SEARCH_SPACE: list[tuple[str, dict]] = (
-    [("rp3beta", {"alpha": a, "beta": b, "neighbors": k}) for a, b, k in ((0.8, 0.2, 50), (0.5, 0.3, 100))]
+    [_als(64, 5.0, 2.0), _als(32, 1.0, 1.0)]
+    + [("rp3beta", {"alpha": a, "beta": b, "neighbors": k}) for a, b, k in ((0.8, 0.2, 50), (0.5, 0.3, 100))]
     + [("itemknn", {"neighbors": k, "shrink": s}) for k, s in ((200, 50.0), (100, 10.0))]
-    + [
-        ("als", {"factors": f, "regularization": r, "alpha": a, "iterations": 15})
-        for f, r, a in ((64, 5.0, 1.0), (32, 1.0, 1.0), (128, 10.0, 2.0), (16, 5.0, 1.0), (64, 1.0, 10.0))
-    ]
+    + [_als(*p) for p in ((64, 5.0, 1.0), (128, 10.0, 2.0), (48, 3.0, 1.0), (16, 5.0, 1.0), (64, 1.0, 10.0))]
     + [("rp3beta", {"alpha": a, "beta": b, "neighbors": k}) for a, b, k in ((0.7, 0.4, 30), (1.0, 0.1, 200))]
     + [("bpr", {"factors": 200, "learning_rate": 0.01, "regularization": 0.001, "iterations": 100})]
     + [("popularity", {})]

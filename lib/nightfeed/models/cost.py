@@ -17,7 +17,15 @@ import scipy.sparse as sp
 
 # Measured / counted time per family on the first trial, before any trial corrects it (sparse and
 # sampled work runs far below the dense-product rate).
-FIRST_GUESS = {"ease": 1.0, "als": 3.0, "bpr": 40.0, "itemknn": 8.0, "rp3beta": 8.0, "popularity": 1.0}
+FIRST_GUESS = {
+    "ease": 1.0,
+    "ease-path": 1.0,
+    "als": 3.0,
+    "bpr": 40.0,
+    "itemknn": 4.0,
+    "rp3beta": 4.0,
+    "popularity": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,15 @@ def flops(model: str, params: dict, d: DataShape, scored_users: int) -> float:
     n, m = d.items, d.users
     if model == "ease":
         kept = min(n, int(params.get("max_items", n)))
-        return kept**3 + 2.0 * scored_users * kept * kept
+        if m < kept:  # Woodbury: a users × users inverse and sparse products
+            solve = m**3 + d.nnz * (m + kept) + 4.0 * kept * kept
+        else:
+            solve = kept**3
+        return solve + 2.0 * scored_users * kept * kept
     if model == "ease-path":
         r = min(m, n)
-        return 4.0 * r**3 + len(params["l2_values"]) * 2.0 * scored_users * r * n
+        per_value = scored_users * (r * m + d.nnz) if m < n else 2.0 * scored_users * r * n
+        return 4.0 * r**3 + len(params["l2_values"]) * (per_value + 4.0 * scored_users * n)
     if model in ("als", "spark-als"):
         f = int(params.get("factors", 32))
         per_iter = 2.0 * d.nnz * f * f + (m + n) * f**3 / 3.0
@@ -51,16 +64,12 @@ def flops(model: str, params: dict, d: DataShape, scored_users: int) -> float:
         f = int(params.get("factors", 200))
         return int(params.get("iterations", 100)) * d.nnz * f * 6.0 + 2.0 * scored_users * n * f
     if model in ("itemknn", "rp3beta"):
-        return (
-            2.0 * d.cooccurrences + 6.0 * n * n + 2.0 * scored_users * n * int(params.get("neighbors", 100))
-        )
+        # the dense similarity blocks are divided and partitioned entry by entry (not BLAS)
+        neighbours = int(params.get("neighbors", 100))
+        return 2.0 * d.cooccurrences + 150.0 * n * n + 2.0 * scored_users * n * neighbours
     if model == "blend":
         return sum(flops(p["model"], p["params"], d, scored_users) for p in params["members"])
     return 10.0 * d.nnz + scored_users * n
-
-
-def family(model: str) -> str:
-    return "ease" if model.startswith("ease") else model
 
 
 @dataclass
@@ -68,7 +77,7 @@ class CostModel:
     """Seconds per counted operation, corrected per family by measured trials."""
 
     seconds_per_flop: float
-    measured: dict[str, list[float]] = field(default_factory=dict)  # family -> [measured s, counted s]
+    measured: dict[str, list[float]] = field(default_factory=dict)  # model -> [measured s, counted s]
 
     @classmethod
     def probe(cls) -> CostModel:
@@ -82,13 +91,12 @@ class CostModel:
         return cls(max(time.perf_counter() - t0, 1e-6) / (3 * 2.0 * 768**3))
 
     def seconds(self, model: str, params: dict, d: DataShape, scored_users: int, times: int = 1) -> float:
-        fam = family(model)
         if model == "blend":
             return sum(
                 self.seconds(p["model"], p["params"], d, scored_users, times) for p in params["members"]
             )
-        measured, counted = self.measured.get(fam, (0.0, 0.0))
-        factor = measured / counted if counted > 0 else FIRST_GUESS.get(fam, 5.0)
+        measured, counted = self.measured.get(model, (0.0, 0.0))
+        factor = measured / counted if counted > 0 else FIRST_GUESS.get(model, 5.0)
         return times * factor * self.seconds_per_flop * flops(model, params, d, scored_users)
 
     def learn(self, model: str, params: dict, d: DataShape, scored_users: int, times: int, measured_s: float):
@@ -96,6 +104,6 @@ class CostModel:
         counted time, so the larger trials (the ones worth predicting) weigh most."""
         if model == "blend":
             return
-        totals = self.measured.setdefault(family(model), [0.0, 0.0])
+        totals = self.measured.setdefault(model, [0.0, 0.0])
         totals[0] += measured_s
         totals[1] += times * self.seconds_per_flop * flops(model, params, d, scored_users)

@@ -17,23 +17,24 @@ BLOCK_ITEMS = 2048  # similarity columns computed densely at once: memory items 
 
 def top_neighbours(left: sp.csr_matrix, right: sp.csc_matrix, k: int, scale) -> sp.csr_matrix:
     """Sparse (n × n) matrix keeping, per column j, the k largest positive entries of
-    scale(left @ right[:, j], j) with the diagonal removed; computed in column blocks."""
+    left @ right[:, j] after `scale(values, rows, cols)`, diagonal removed. Computed in column
+    blocks on the product's nonzeros only (co-occurrences are sparse: no dense n × block pass)."""
     n = right.shape[1]
     rows, cols, vals = [], [], []
     for start in range(0, n, BLOCK_ITEMS):
-        stop = min(n, start + BLOCK_ITEMS)
-        block = np.asarray((left @ right[:, start:stop]).toarray(), dtype=np.float32)
-        block = scale(block, np.arange(start, stop))
-        block[np.arange(start, stop), np.arange(stop - start)] = 0.0
-        keep = min(k, block.shape[0])
-        top = np.argpartition(-block, keep - 1, axis=0)[:keep] if keep < block.shape[0] else None
-        if top is None:
-            top = np.broadcast_to(np.arange(block.shape[0])[:, None], block.shape)
-        picked = np.take_along_axis(block, top, axis=0)
-        positive = picked > 0
-        rows.append(top[positive])
-        cols.append(np.broadcast_to(np.arange(start, stop), top.shape)[positive])
-        vals.append(picked[positive])
+        block = (left @ right[:, start : start + BLOCK_ITEMS]).tocoo()
+        r, c = block.row.astype(np.int64), block.col.astype(np.int64) + start
+        v = scale(block.data.astype(np.float32), r, c)
+        keep = (v > 0) & (r != c)
+        r, c, v = r[keep], c[keep], v[keep]
+        order = np.lexsort((r, -v, c))  # per column, strongest first (ties: lower row)
+        r, c, v = r[order], c[order], v[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(c)) + 1]
+        rank = np.arange(len(c)) - np.repeat(starts, np.diff(np.r_[starts, len(c)]))
+        top = rank < k
+        rows.append(r[top])
+        cols.append(c[top])
+        vals.append(v[top])
     return sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n), dtype=np.float32
     )
@@ -73,8 +74,8 @@ class ItemKNNModel(NeighbourModel):
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel()).astype(np.float32)
         shrink = float(self.params["shrink"])
 
-        def cosine(block, cols):
-            return block / (norms[:, None] * norms[cols][None, :] + shrink + 1e-9)
+        def cosine(values, rows, cols):
+            return values / (norms[rows] * norms[cols] + shrink + 1e-9)
 
         return top_neighbours(sp.csr_matrix(x.T), x, int(self.params["neighbors"]), cosine)
 
@@ -93,8 +94,8 @@ class RP3betaModel(NeighbourModel):
         popularity = np.bincount(user_items.indices, minlength=user_items.shape[1]).astype(np.float32)
         penalty = np.power(np.maximum(popularity, 1.0), -beta)
 
-        def walk(block, cols):
-            return block * penalty[cols][None, :]
+        def walk(values, rows, cols):
+            return values * penalty[cols]
 
         # W[i, j] = P(i → j)·pop(j)^-β, each target j keeping its `neighbors` strongest sources
         # (measured on MovieLens 100k: better than keeping each source's strongest targets).

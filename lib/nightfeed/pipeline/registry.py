@@ -113,6 +113,12 @@ STAGES: tuple[Stage, ...] = (
         ("gold/feeds", "gold/feed_pointer"),
     ),
     Stage(
+        "feed_health",
+        "health",
+        ("gold/feeds", "gold/item_features", "gold/model_metrics"),
+        ("gold/feed_metrics",),
+    ),
+    Stage(
         "quality_report",
         "report",
         ("reports/quality", "bronze/events_quarantine", "bronze/items_quarantine"),

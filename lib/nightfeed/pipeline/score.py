@@ -13,7 +13,15 @@ from ..settings import RegionConfig
 from ..tables import LakeTables
 from .artifacts import load_artifact, registered_model
 
-CATALOG_COLUMNS = ("item_id", "creator_id", "moderation_status", "is_fresh", "n_users", "trending_score")
+CATALOG_COLUMNS = (
+    "item_id",
+    "creator_id",
+    "created_ts",
+    "moderation_status",
+    "is_fresh",
+    "n_users",
+    "trending_score",
+)
 
 
 def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
@@ -25,7 +33,7 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
         .select(*CATALOG_COLUMNS)
         .toPandas()
     )
-    ctx = scoring.build_context(model, model_items, catalog, cfg.feed)
+    ctx = scoring.build_context(model, model_items, catalog, cfg.feed, ds)
     codes = spark.createDataFrame(pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)}))
     user_index = spark.createDataFrame(
         pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))})

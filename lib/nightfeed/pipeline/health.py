@@ -1,0 +1,57 @@
+"""Stage feed_health: creator-side health of the feed published for (region, ds), and the live
+model's offline metrics against the previous day -> gold/feed_metrics (region, ds, metric, value)."""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from .. import schemas
+from ..config import Lake
+from ..feed_health import feed_aggregates, health_metrics, model_metrics
+from ..settings import RegionConfig
+from ..tables import TABLES, LakeTables
+
+CATALOG = ("item_id", "creator_id", "created_ts", "moderation_status", "is_fresh")
+
+
+def feed_health(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
+    t = LakeTables(spark, lake.root)
+    feeds = t.require_slice("gold/feeds", region, ds, "publish_feeds")
+    catalog = t.require_slice("gold/item_features", region, ds, "build_features").select(*CATALOG)
+    per_item, per_user, per_source = feed_aggregates(feeds, catalog.select("item_id", "creator_id"))
+    metrics = health_metrics(
+        per_item.toPandas(),
+        per_user.toPandas(),
+        per_source.toPandas(),
+        catalog.toPandas(),
+        ds,
+        cfg.feed.new_creator_days,
+        cfg.feed.eligible_moderation,
+    )
+    metrics.update(model_metrics(*_offline_metrics(t, region, ds)))
+    rows = [{"region": region, "ds": ds, "metric": m, "value": float(v)} for m, v in sorted(metrics.items())]
+    schema = schemas.load(TABLES["gold/feed_metrics"].schema)
+    t.write_slice("gold/feed_metrics", spark.createDataFrame(rows, schema), region, ds)
+    return {"metrics": {m: round(v, 4) for m, v in metrics.items() if not m.endswith("_change")}}
+
+
+def _offline_metrics(t: LakeTables, region: str, ds: str) -> tuple[dict, dict | None]:
+    """gold/model_metrics of ds and of the latest earlier day that has any, as
+    {"model_ndcg@10": ..., "popularity_ndcg@10": ...} (the registered model is `model`)."""
+    if not t.exists("gold/model_metrics"):
+        return {}, None
+    rows = (
+        t.read("gold/model_metrics")
+        .where((F.col("region") == region) & (F.col("ds") <= ds) & (F.col("status") == "ok"))
+        .select("ds", "model", "metric", "value")
+        .toPandas()
+    )
+    by_day = {}
+    for day, group in rows.groupby("ds"):
+        by_day[day] = {
+            f"{'popularity' if r.model == 'popularity' else 'model'}_{r.metric}": float(r.value)
+            for r in group.itertuples()
+        }
+    earlier = sorted(d for d in by_day if d < ds)
+    return by_day.get(ds, {}), by_day[earlier[-1]] if earlier else None
