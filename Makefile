@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DS ?= 2026-11-25
+DEMO_FROM ?= $(shell $(PYTHON) -c "import datetime as d; print(d.date.fromisoformat('$(DS)') - d.timedelta(days=2))")
 export NIGHTFEED_LAKE ?= $(CURDIR)/lakehouse
 export OPENBLAS_NUM_THREADS ?= 1
 export SPARK_LOCAL_IP ?= 127.0.0.1
@@ -31,9 +32,9 @@ $(VENV)/.installed-airflow: $(STAMP)
 ## install-airflow: also the airflow extra (Airflow 3 + Spark provider), needed by the DAG tests
 install-airflow: $(VENV)/.installed-airflow
 
-## demo: synthetic platform -> full nightly run for every region in conf/ -> summary
+## demo: synthetic platform -> the last three nights for every region in conf/ -> summary, morning report
 demo: install
-	$(BIN)/nightfeed run --all-regions --ds $(DS) --generate --summary
+	$(BIN)/nightfeed run --all-regions --from $(DEMO_FROM) --to $(DS) --generate --summary
 
 ## lint: ruff lint and format check (configured in pyproject.toml)
 lint: install

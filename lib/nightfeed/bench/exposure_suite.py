@@ -100,7 +100,16 @@ def _users(enc, users: np.ndarray) -> pa.RecordBatch:
             "hist_idx": hist,
             "hist_conf": conf,
             "excl": [[] for _ in users],
-        }
+        },
+        schema=pa.schema(
+            [
+                ("user_id", pa.string()),
+                ("user_idx", pa.int64()),
+                ("hist_idx", pa.list_(pa.int64())),
+                ("hist_conf", pa.list_(pa.float64())),
+                ("excl", pa.list_(pa.int64())),
+            ]
+        ),
     )
 
 
