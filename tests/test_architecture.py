@@ -21,6 +21,8 @@ LAYERS = [
         "quality",
         "quality_frames",
         "reports",
+        "morning_report",
+        "feed_health",
         "synthetic",
         "synthetic_landing",
         "models",
