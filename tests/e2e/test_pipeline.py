@@ -60,7 +60,7 @@ def test_feeds_satisfy_the_contract(spark, tiny_lake):
         items = tables.read_slice(spark, lake.table("gold/item_features"), region, DS).toPandas()
         status = dict(zip(items.item_id, items.moderation_status))
         assert {status.get(i) for i in f.item_id} == {"approved"}
-        assert set(f.source) <= {"cf", "fresh", "trending"} and "cf" in set(f.source)
+        assert set(f.source) <= {"cf", "fresh", "trending", "new_creator"} and "cf" in set(f.source)
         assert f.model_version.nunique() == 1
 
 
