@@ -7,6 +7,8 @@ that keeps each item's `neighbors` strongest neighbours; a user's scores are x_u
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -46,8 +48,9 @@ class NeighbourModel(Recommender):
     def _fit(self, user_items):
         self.similarity = self._similarity(user_items)
 
+    @abstractmethod
     def _similarity(self, user_items: sp.csr_matrix) -> sp.csr_matrix:
-        raise NotImplementedError
+        """The item × item weights learned from transformed `user_items`."""
 
     def score_block(self, userids, user_items, items=None):
         weights = self.similarity if items is None else self.similarity[:, items]
