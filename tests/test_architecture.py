@@ -10,7 +10,7 @@ from nightfeed.pipeline import registry
 PACKAGE = ROOT / "lib" / "nightfeed"
 # Outermost first; a module may import only from its own layer or layers after it.
 LAYERS = [
-    {"cli", "commands", "bench"},
+    {"cli", "cli_args", "commands", "bench"},
     {"pipeline"},
     {
         "events",
@@ -25,6 +25,14 @@ LAYERS = [
         "feed_health",
         "synthetic",
         "synthetic_landing",
+        "synthetic_items",
+        "synthetic_review",
+        "moderation",
+        "audit_features",
+        "audit_model",
+        "audit_queue",
+        "audit_eval",
+        "audit_report",
         "models",
         "evaluation",
         "cluster",

@@ -107,6 +107,14 @@ def test_removed_restricted_pending_and_unavailable_items_are_never_shown():
     assert feed["item_id"].tolist() == ["i3", "i4", "i5", "i6", "i7"]
 
 
+def test_videos_held_by_the_audit_are_in_no_feed_not_even_as_trending_filler():
+    cat = catalog(12, held=[True, None, True] + [False] * 9)
+    ctx = scoring.build_context(ranked_model(), np.array([f"i{k}" for k in range(12)]), cat, FEED)
+    assert {0, 2} <= set(ctx.ineligible_model_items.tolist())
+    assert not {0, 2} & set(ctx.trending_codes.tolist())
+    assert feed_of(ctx)["item_id"].tolist() == ["i1", "i3", "i4", "i5", "i6"]
+
+
 def test_at_most_max_per_creator():
     cat = catalog(12, creator_id=["A"] * 6 + [f"c{k}" for k in range(6)])
     ctx = scoring.build_context(

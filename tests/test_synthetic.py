@@ -26,6 +26,7 @@ def test_events_follow_the_landing_contract():
             "comment",
             "follow",
             "skip",
+            "report",
         }
 
 

@@ -9,35 +9,15 @@ import argparse
 import json
 import sys
 
-from . import commands, config, logs
+from . import commands, logs
+from .cli_args import Parser, date_arg, positive_int, region_arg
 from .errors import NightfeedError
 from .pipeline import registry
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line `error: ...` (usage stays available via --help)."""
-
-    def error(self, message: str):
-        self.exit(2, f"error: {self.prog}: {message}\n")
-
-
-def _date(value: str) -> str:
-    try:
-        return config.validate_ds(value)
-    except NightfeedError as exc:
-        raise argparse.ArgumentTypeError(str(exc).replace("invalid --ds ", "")) from None
-
-
-def _region(value: str) -> str:
-    try:
-        return config.validate_region(value)
-    except NightfeedError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def _add_slice_args(p: argparse.ArgumentParser, region_required: bool = True) -> None:
-    p.add_argument("--region", type=_region, required=region_required, help="region code, e.g. US")
-    p.add_argument("--ds", type=_date, required=True, help="run date YYYY-MM-DD")
+    p.add_argument("--region", type=region_arg, required=region_required, help="region code, e.g. US")
+    p.add_argument("--ds", type=date_arg, required=True, help="run date YYYY-MM-DD")
 
 
 def _stage_options(p: argparse.ArgumentParser, options) -> None:
@@ -48,6 +28,10 @@ def _stage_options(p: argparse.ArgumentParser, options) -> None:
             from .models import MODEL_NAMES
 
             choices = MODEL_NAMES
+        elif opt.choices_from == "audit_models":
+            from .audit_model import KINDS
+
+            choices = KINDS
         p.add_argument(opt.flag, dest=opt.dest, type=opt.type, choices=choices, default=None, help=opt.help)
 
 
@@ -89,12 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run every nightly stage in order for one region (or all nightly regions)")
     p.add_argument(
-        "--region", type=_region, help="region code (default: every region in conf nightly_regions)"
+        "--region", type=region_arg, help="region code (default: every region in conf nightly_regions)"
     )
     p.add_argument("--all-regions", action="store_true", help="every region in conf nightly_regions")
-    p.add_argument("--ds", type=_date, help="run date YYYY-MM-DD (or a range with --from/--to)")
-    p.add_argument("--from", dest="from_ds", type=_date, help="first day of a backfill range (with --to)")
-    p.add_argument("--to", dest="to_ds", type=_date, help="last day of a backfill range, inclusive")
+    p.add_argument("--ds", type=date_arg, help="run date YYYY-MM-DD (or a range with --from/--to)")
+    p.add_argument("--from", dest="from_ds", type=date_arg, help="first day of a backfill range (with --to)")
+    p.add_argument("--to", dest="to_ds", type=date_arg, help="last day of a backfill range, inclusive")
     p.add_argument(
         "--generate",
         action="store_true",
@@ -105,9 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_run)
 
     p = sub.add_parser("report", help="rebuild the morning report of one night from the lake (no Spark)")
-    p.add_argument("--ds", type=_date, required=True, help="the night YYYY-MM-DD")
+    p.add_argument("--ds", type=date_arg, required=True, help="the night YYYY-MM-DD")
     p.add_argument(
-        "--region", type=_region, action="append", help="only these regions (default: all that ran)"
+        "--region", type=region_arg, action="append", help="only these regions (default: all that ran)"
     )
     p.set_defaults(func=commands.cmd_report)
 
@@ -128,9 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("rollback", help="make an earlier published feed the live one (Delta time travel)")
-    p.add_argument("--region", type=_region, required=True)
+    p.add_argument("--region", type=region_arg, required=True)
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--to-ds", type=_date, help="make this ds's published feed live")
+    target.add_argument("--to-ds", type=date_arg, help="make this ds's published feed live")
     target.add_argument(
         "--to-version", type=int, help="make the region's feed at this gold/feeds version live"
     )
@@ -138,15 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_rollback)
 
     p = sub.add_parser("live-feed", help="which feed is live for a region, and its size")
-    p.add_argument("--region", type=_region, required=True)
+    p.add_argument("--region", type=region_arg, required=True)
     p.set_defaults(func=commands.cmd_live_feed)
 
     p = sub.add_parser("feed", help="one user's live feed (or the feed published for --ds) as a table")
-    p.add_argument("--region", type=_region, required=True)
+    p.add_argument("--region", type=region_arg, required=True)
     p.add_argument("--user", required=True, help="user id")
-    p.add_argument("--ds", type=_date, help="the feed published for this ds (default: the live one)")
+    p.add_argument("--ds", type=date_arg, help="the feed published for this ds (default: the live one)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=commands.cmd_feed)
+
+    p = sub.add_parser("audit-queue", help="the top of a region's content-audit review queue as a table")
+    p.add_argument("--region", type=region_arg, required=True)
+    p.add_argument("--ds", type=date_arg, help="the queue of this ds (default: the newest)")
+    p.add_argument("--top", type=positive_int, default=20, help="rows to show (default 20)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=commands.cmd_audit_queue)
 
     p = sub.add_parser("maintain", help="OPTIMIZE and VACUUM every table, never below what rollback needs")
     p.add_argument("--retention-hours", type=float, help="default: conf maintenance.retention_hours")
@@ -167,10 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "benchmark", help="benchmarks with JSON output: model quality, scoring speed, stage overhead"
     )
-    p.add_argument("--suite", choices=("models", "scoring", "stages", "exposure", "all"), default="all")
+    p.add_argument(
+        "--suite",
+        choices=("models", "scoring", "stages", "exposure", "audit", "audit-world", "all"),
+        default="all",
+        help="all = models, scoring, stages and exposure",
+    )
     p.add_argument("--repeats", type=int, default=1, help="stages suite: runs per spark-submit (median)")
     p.add_argument(
-        "--scale", choices=("small", "default", "large"), default="default", help="scoring data size"
+        "--scale", choices=("small", "default", "large"), default="default", help="scoring/audit data size"
     )
     p.add_argument("--users", type=int, help="override the scale's user count")
     p.add_argument("--items", type=int, help="override the scale's item count")

@@ -93,6 +93,15 @@ def cmd_feed(args) -> int:
     return 0
 
 
+def cmd_audit_queue(args) -> int:
+    """Read with delta-rs: the queue is small, and reviewers want it in a second."""
+    from . import readonly
+
+    queue = readonly.audit_queue(config.Lake.default().root, args.region, args.ds, args.top)
+    print(json.dumps(queue, default=str) if args.json else readonly.format_audit_queue(queue))
+    return 0
+
+
 def cmd_maintain(args) -> int:
     from .pipeline import publish
 

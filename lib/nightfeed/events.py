@@ -17,7 +17,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 from . import schemas
 from .errors import NightfeedError
 
-EVENT_TYPES = ("impression", "play", "finish", "like", "share", "comment", "follow", "skip")
+EVENT_TYPES = ("impression", "play", "finish", "like", "share", "comment", "follow", "skip", "report")
 MODERATION_STATUSES = ("approved", "pending", "restricted", "removed")
 ISO_TS_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 INTEGER = r"^-?\d{1,18}$"
@@ -35,11 +35,16 @@ REASONS = (
     "unknown_moderation_status",
     "invalid_timestamp",
     "invalid_watch_ms",
+    "implausible_watch_ms",
     "invalid_duration",
     "region_mismatch",
     "timestamp_out_of_window",
     "duplicate_event_id",
     "duplicate_item_id",
+    "unknown_decision",
+    "unknown_policy",
+    "policy_mismatch",
+    "duplicate_decision_id",
 )
 
 
@@ -81,7 +86,7 @@ def _string_schema(landing_schema: str) -> StructType:
     return StructType(fields + [StructField(CORRUPT, StringType())])
 
 
-def _parse(lines: DataFrame, landing_schema: str) -> DataFrame:
+def parse_json(lines: DataFrame, landing_schema: str) -> DataFrame:
     """Adds `j` (every field as raw string) and `keys` (top-level keys, null if not an object)."""
     return lines.withColumn(
         "j",
@@ -93,7 +98,7 @@ def _parse(lines: DataFrame, landing_schema: str) -> DataFrame:
     ).withColumn("keys", F.expr("json_object_keys(value)"))
 
 
-def _structural_reason(landing_schema: str, required: list[str]) -> Column:
+def structural_reason(landing_schema: str, required: list[str]) -> Column:
     """Reason for problems any landing file can have: encoding, JSON shape, fields, types."""
     names = schemas.field_names(landing_schema)
     allowed = F.array(*[F.lit(n) for n in names])
@@ -113,13 +118,33 @@ def _structural_reason(landing_schema: str, required: list[str]) -> Column:
     return reason.when(nested, "wrong_type")
 
 
-def _first_per_key(df: DataFrame, key: str) -> Column:
+def later_duplicate(df: DataFrame, key: str) -> Column:
     """True for every row but the first of its key (deterministic: by file, then raw text)."""
     w = Window.partitionBy(key).orderBy("source_file", "value")
     return F.when(F.col(key).isNull(), F.lit(False)).otherwise(F.row_number().over(w) > 1)
 
 
-def _quarantine_rows(df: DataFrame, region: str, ds: str, id_col: str) -> DataFrame:
+def mark_duplicates(df: DataFrame, id_col: str, already_ingested: DataFrame | None) -> DataFrame:
+    """Adds the trimmed `id_col`; an otherwise valid row whose id was ingested before (column
+    `id_col` of `already_ingested`) or appears earlier in this delivery gets `duplicate_<id_col>`."""
+    duplicate = f"duplicate_{id_col}"
+    df = df.withColumn(id_col, F.trim(f"j.{id_col}"))
+    if already_ingested is not None:
+        seen = already_ingested.select(id_col).distinct().withColumn("_seen", F.lit(True))
+        df = df.join(seen, id_col, "left")
+        df = df.withColumn(
+            "reason",
+            F.when(F.col("reason").isNull() & F.col("_seen").isNotNull(), duplicate).otherwise(
+                F.col("reason")
+            ),
+        ).drop("_seen")
+    df = df.withColumn("_dedupe_key", F.when(F.col("reason").isNull(), F.col(id_col)))
+    return df.withColumn(
+        "reason", F.when(later_duplicate(df, "_dedupe_key"), duplicate).otherwise(F.col("reason"))
+    )
+
+
+def quarantine_rows(df: DataFrame, region: str, ds: str, id_col: str) -> DataFrame:
     return df.where(F.col("reason").isNotNull()).select(
         F.lit(region).alias("region"),
         F.lit(ds).alias("ds"),
@@ -136,20 +161,22 @@ def classify_events(
     ds: str,
     late_tolerance_hours: float,
     already_ingested_ids: DataFrame | None = None,
+    max_watch_ms: int = 21_600_000,
 ) -> Classified:
     """Validate one day of raw event lines for a region.
 
     `already_ingested_ids` (column `event_id`) are ids from earlier days: seeing one again is
-    a duplicate too, so a producer's re-delivery never double counts.
+    a duplicate too, so a producer's re-delivery never double counts. A watch time above
+    `max_watch_ms` passes the type checks but is implausible: quarantined as well.
     """
     day = dt.date.fromisoformat(ds)
     lo = dt.datetime.combine(day, dt.time()) - dt.timedelta(hours=late_tolerance_hours)
     hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) + dt.timedelta(hours=late_tolerance_hours)
-    df = _parse(lines, "landing_events")
+    df = parse_json(lines, "landing_events")
     ts = F.expr("try_cast(j.event_ts AS TIMESTAMP)")
     watch = F.col("j.watch_ms")
     reason = (
-        _structural_reason(
+        structural_reason(
             "landing_events", ["event_id", "user_id", "item_id", "event_type", "event_ts", "region"]
         )
         .when(~F.col("j.event_type").isin(*EVENT_TYPES), "unknown_event_type")
@@ -158,24 +185,11 @@ def classify_events(
             watch.isNotNull() & (~watch.rlike(INTEGER) | (F.expr("try_cast(j.watch_ms AS BIGINT)") < 0)),
             "invalid_watch_ms",
         )
+        .when(F.expr("try_cast(j.watch_ms AS BIGINT)") > F.lit(max_watch_ms), "implausible_watch_ms")
         .when(F.col("j.region") != F.lit(region), "region_mismatch")
         .when((ts < F.lit(lo)) | (ts >= F.lit(hi)), "timestamp_out_of_window")
     )
-    df = df.withColumn("reason", reason).withColumn("event_id", F.trim("j.event_id"))
-    if already_ingested_ids is not None:
-        seen = already_ingested_ids.select("event_id").distinct().withColumn("_seen", F.lit(True))
-        df = df.join(seen, "event_id", "left")
-        df = df.withColumn(
-            "reason",
-            F.when(F.col("reason").isNull() & F.col("_seen").isNotNull(), "duplicate_event_id").otherwise(
-                F.col("reason")
-            ),
-        ).drop("_seen")
-    ok_ids = F.when(F.col("reason").isNull(), F.col("event_id"))
-    df = df.withColumn("_dedupe_key", ok_ids)
-    df = df.withColumn(
-        "reason", F.when(_first_per_key(df, "_dedupe_key"), "duplicate_event_id").otherwise(F.col("reason"))
-    )
+    df = mark_duplicates(df.withColumn("reason", reason), "event_id", already_ingested_ids)
     valid = df.where(F.col("reason").isNull()).select(
         "event_id",
         F.trim("j.user_id").alias("user_id"),
@@ -187,16 +201,16 @@ def classify_events(
         F.lit(ds).alias("ds"),
         "source_file",
     )
-    return Classified(df, valid, _quarantine_rows(df, region, ds, "event_id"))
+    return Classified(df, valid, quarantine_rows(df, region, ds, "event_id"))
 
 
 def classify_items(lines: DataFrame, region: str, ds: str) -> Classified:
     """Validate a region's item catalog snapshot for a day."""
-    df = _parse(lines, "landing_items")
+    df = parse_json(lines, "landing_items")
     created = F.expr("try_cast(j.created_ts AS TIMESTAMP)")
     duration = F.col("j.duration_ms")
     reason = (
-        _structural_reason(
+        structural_reason(
             "landing_items",
             ["item_id", "creator_id", "region", "duration_ms", "created_ts", "moderation_status"],
         )
@@ -210,7 +224,7 @@ def classify_items(lines: DataFrame, region: str, ds: str) -> Classified:
     df = df.withColumn("reason", reason)
     df = df.withColumn("_dedupe_key", F.when(F.col("reason").isNull(), F.trim("j.item_id")))
     df = df.withColumn(
-        "reason", F.when(_first_per_key(df, "_dedupe_key"), "duplicate_item_id").otherwise(F.col("reason"))
+        "reason", F.when(later_duplicate(df, "_dedupe_key"), "duplicate_item_id").otherwise(F.col("reason"))
     )
     valid = df.where(F.col("reason").isNull()).select(
         F.trim("j.item_id").alias("item_id"),
@@ -221,4 +235,4 @@ def classify_items(lines: DataFrame, region: str, ds: str) -> Classified:
         F.lit(region).alias("region"),
         F.lit(ds).alias("ds"),
     )
-    return Classified(df, valid, _quarantine_rows(df, region, ds, "item_id"))
+    return Classified(df, valid, quarantine_rows(df, region, ds, "item_id"))

@@ -59,12 +59,16 @@ def feed_frames(
     n: int,
     cap: int,
     eligible: list[str],
+    held: DataFrame | None = None,
 ) -> dict[str, DataFrame]:
     """Row-level and user-level views of a region's feeds for the feed checks.
 
     A feed is full when it holds min(n, capacity) rows (see `feed_capacity`); users whose allowed
-    catalog holds fewer than n items are flagged `catalog_exhausted`.
+    catalog holds fewer than n items are flagged `catalog_exhausted`. `held` (item_id): the audit's
+    safety holds, which no feed may contain and which are not part of the allowed catalog.
     """
+    held = (held if held is not None else catalog.limit(0)).select("item_id").distinct()
+    catalog = catalog.join(held, "item_id", "left_anti")
     by_rank = Window.partitionBy("user_id").orderBy("rank")
     finished = exclusions.where(F.col("reason") == "finished").select(
         "user_id", "item_id", F.lit(True).alias("fin")
@@ -72,7 +76,9 @@ def feed_frames(
     rows = (
         feeds.join(catalog.select("item_id", "moderation_status"), "item_id", "left")
         .join(finished, ["user_id", "item_id"], "left")
+        .join(held.withColumn("is_held", F.lit(True)), "item_id", "left")
         .withColumn("finished", F.coalesce("fin", F.lit(False)))
+        .withColumn("held", F.coalesce("is_held", F.lit(False)))
         .withColumn("prev_score", F.lag("score").over(by_rank))
         .withColumn(
             "score_ok", F.col("prev_score").isNull() | (F.col("score") <= F.col("prev_score") + F.lit(1e-9))
@@ -86,6 +92,7 @@ def feed_frames(
             "source",
             "moderation_status",
             "finished",
+            "held",
             "score_ok",
             "is_trending",
         )

@@ -186,18 +186,54 @@ def rollback_target(root: Path, region: str, to_ds: str | None, to_version: int 
     }
 
 
-def format_feed(feed: dict) -> str:
-    """A user's feed as a plain text table."""
-    cols = ("rank", "item_id", "score", "source", "model_version")
+def audit_queue(root: Path, region: str, ds: str | None = None, top: int = 20) -> dict:
+    """The top of a region's review queue for ds (default: the newest night with a queue)."""
+    days = _days(root, "gold/audit_queue", region)
+    if not days:
+        raise NightfeedError(f"no audit queue for region {region}: run score_audit_queue first")
+    ds = ds or days[-1]
+    if ds not in days:
+        raise NightfeedError(
+            f"no audit queue for region {region} ds {ds}; queues exist for {days[0]} .. {days[-1]}"
+        )
+    queue = sorted(_slice(root, "gold/audit_queue", region, ds).to_pylist(), key=lambda r: r["rank"])
+    return {"region": region, "ds": ds, "queued": len(queue), "items": queue[:top]}
+
+
+def format_table(title: str, rows: list[dict], cols: tuple[str, ...], floats: dict[str, str]) -> str:
+    """Rows as a plain text table under a title; `floats` maps a column to its format."""
     cells = [
-        [f"{r[c]:.4f}" if c == "score" and r[c] is not None else str(r[c]) for c in cols]
-        for r in feed["items"]
+        [
+            format(r[c], floats[c])
+            if c in floats and r[c] is not None
+            else "; ".join(r[c])
+            if isinstance(r[c], list)
+            else str(r[c])
+            for c in cols
+        ]
+        for r in rows
     ]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    lines = [
-        f"{'live ' if feed['feeds_table_version'] is not None else ''}feed of user {feed['user_id']} in "
-        f"{feed['region']} (ds {feed['ds']}, {len(cells)} items)",
-        "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)),
-    ]
+    lines = [title, "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
+
+
+def format_audit_queue(queue: dict) -> str:
+    cols = ("rank", "item_id", "risk_score", "expected_views", "priority", "held", "reasons")
+    shown = len(queue["items"])
+    title = f"audit queue of {queue['region']} (ds {queue['ds']}): top {shown} of {queue['queued']} videos"
+    return format_table(
+        title, queue["items"], cols, {"risk_score": ".4f", "expected_views": ".1f", "priority": ".3f"}
+    )
+
+
+def format_feed(feed: dict) -> str:
+    """A user's feed as a plain text table."""
+    title = (
+        f"{'live ' if feed['feeds_table_version'] is not None else ''}feed of user {feed['user_id']} in "
+        f"{feed['region']} (ds {feed['ds']}, {len(feed['items'])} items)"
+    )
+    return format_table(
+        title, feed["items"], ("rank", "item_id", "score", "source", "model_version"), {"score": ".4f"}
+    )

@@ -234,10 +234,23 @@ def write_index(lake: Lake) -> Path:
         f"<td>{q:,}</td><td><a href='{html.escape(str(rel))}/summary.html'>summary</a></td></tr>"
         for ds, region, status, rel, q in sorted(runs, key=lambda r: (r[0], r[1]), reverse=True)
     )
+    audits = sorted(
+        (lake.root / "reports" / "audit").glob("region=*/ds=*/queue.html"),
+        key=lambda p: (p.parent.name, p.parent.parent.name),
+        reverse=True,
+    )
+    audit_root = lake.root / "reports" / "audit"
+    audit_rows = "".join(
+        f"<tr><td>{html.escape(p.parent.name[3:])}</td><td>{html.escape(p.parent.parent.name[7:])}</td>"
+        f"<td><a href='../audit/{html.escape(str(p.relative_to(audit_root)))}'>audit queue</a></td></tr>"
+        for p in audits
+    )
     page = _page(
         "nightfeed data quality",
         "<h1>nightfeed data quality</h1><table><tr><th>ds</th><th>region</th>"
-        f"<th>status</th><th>quarantined lines</th><th></th></tr>{rows}</table>",
+        f"<th>status</th><th>quarantined lines</th><th></th></tr>{rows}</table>"
+        "<h2>Content audit</h2><table><tr><th>ds</th><th>region</th><th></th></tr>"
+        f"{audit_rows}</table>",
     )
     root.mkdir(parents=True, exist_ok=True)
     (root / "index.html").write_text(page)

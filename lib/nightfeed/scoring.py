@@ -79,6 +79,13 @@ class FeedContext:
         return pa.array(self.item_ids, type=pa.string())
 
 
+def held(catalog: pd.DataFrame) -> pd.Series:
+    """The feed rule of the content audit: a held video is not eligible for any feed tonight."""
+    if "held" not in catalog:
+        return pd.Series(False, index=catalog.index)
+    return catalog["held"].eq(True)
+
+
 def build_context(
     model: Recommender,
     model_items: np.ndarray,
@@ -87,8 +94,9 @@ def build_context(
     ds: str | None = None,
 ) -> FeedContext:
     """`catalog`: the region's items with item_id, creator_id, moderation_status, is_fresh,
-    n_users, trending_score, and created_ts when `ds` (the run date new creators are judged
-    against) is given; without ds there are no new-creator slots."""
+    n_users, trending_score, optionally `held` (the audit's safety hold: never in a feed), and
+    created_ts when `ds` (the run date new creators are judged against) is given; without ds
+    there are no new-creator slots."""
     code_of = {item: k for k, item in enumerate(model_items)}
     extra = [i for i in catalog["item_id"] if i not in code_of]
     item_ids = np.concatenate([np.asarray(model_items, dtype=object), np.asarray(extra, dtype=object)])
@@ -101,7 +109,7 @@ def build_context(
     # Items outside the catalog get a unique creator so the cap never merges them.
     missing = creator < 0
     creator[missing] = creator.max(initial=-1) + 1 + np.arange(missing.sum())
-    eligible = cat["moderation_status"].isin(list(feed.eligible_moderation))
+    eligible = cat["moderation_status"].isin(list(feed.eligible_moderation)) & ~held(cat)
     eligible_codes = set(cat.loc[eligible, "code"].tolist())
     ineligible = np.array([k for k in range(len(model_items)) if k not in eligible_codes], dtype=np.int32)
     ok = cat[eligible].sort_values(["trending_score", "item_id"], ascending=[False, True])

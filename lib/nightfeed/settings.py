@@ -19,6 +19,7 @@ class IngestSettings:
     late_arrival_tolerance_hours: float
     dedupe_lookback_days: int
     max_quarantine_share: float
+    max_watch_ms: int = 21_600_000  # a longer watch time is implausible: quarantined
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,21 @@ class SyntheticSettings:
     active_share: float
     malformed_share: float
     history_days: int
+    violating_share: float = 0.03  # expected share of each day's uploads that violate a policy
+    repeat_offender_share: float = 0.05  # share of creator accounts that are repeat offenders
+    false_report_share: float = 0.4  # share of all reports that hit benign videos
+
+
+REVIEW_CAPACITY = 8
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    daily_review_capacity: int = REVIEW_CAPACITY  # videos a region's reviewers decide per day
+    hold_threshold: float = 0.5  # risk at or above this, and no human approval: out of the feeds
+    lookback_days: int = 14  # unreviewed videos uploaded this recently are queued
+    label_days: int = 60  # videos reviewed this recently are the classifier's training examples
+    model: str = "xgboost"  # xgboost (xgboost.spark) | gbt (Spark MLlib)
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,7 @@ class RegionConfig:
     quality: QualitySettings
     maintenance: MaintenanceSettings
     synthetic: SyntheticSettings
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
 
 def _build(cls, values: dict[str, Any], where: str):
@@ -138,7 +155,7 @@ def _build(cls, values: dict[str, Any], where: str):
 
 _INGEST_KEYS = {f.name for f in dataclasses.fields(IngestSettings)}
 _FEATURE_KEYS = {f.name for f in dataclasses.fields(FeatureSettings)}
-_SECTIONS = {"model", "feed", "gate", "quality", "maintenance", "synthetic"}
+_SECTIONS = {"model", "feed", "gate", "quality", "maintenance", "synthetic", "audit"}
 
 
 def parse_region(region: str, merged: dict[str, Any]) -> RegionConfig:
@@ -159,6 +176,7 @@ def parse_region(region: str, merged: dict[str, Any]) -> RegionConfig:
         quality=_build(QualitySettings, merged.get("quality", {}), "quality"),
         maintenance=_build(MaintenanceSettings, merged.get("maintenance", {}), "maintenance"),
         synthetic=_build(SyntheticSettings, merged.get("synthetic", {}), "synthetic"),
+        audit=_build(AuditSettings, merged.get("audit", {}), "audit"),
     )
 
 

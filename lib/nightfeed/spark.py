@@ -176,3 +176,20 @@ def configure_venv_spark() -> list[str]:
             finder.write_text(patched)
             done.append(str(finder))
     return done
+
+
+def task_slots(spark) -> int:
+    """Tasks the session can run at once: what a barrier stage (xgboost's workers) may ask for.
+    local[n] -> n, local[*] -> the machine's cores; a cluster -> spark.cores.max, or executors ×
+    executor cores when both are set; else 1 (a barrier stage asking for more would wait)."""
+    conf = spark.sparkContext.getConf()
+    master = spark.sparkContext.master
+    if master.startswith("local"):
+        inside = master[master.find("[") + 1 : master.find("]")] if "[" in master else "1"
+        count = inside.split(",")[0]
+        return (os.cpu_count() or 1) if count == "*" else max(1, int(count))
+    if conf.get("spark.cores.max"):
+        return max(1, int(conf.get("spark.cores.max")) // int(conf.get("spark.task.cpus", "1")))
+    if conf.get("spark.executor.instances") and conf.get("spark.executor.cores"):
+        return max(1, int(conf.get("spark.executor.instances")) * int(conf.get("spark.executor.cores")))
+    return 1

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .settings import SyntheticSettings
-from .synthetic import MALFORMED_KINDS, catalog, events, iso_time, keyed_rng
+from .settings import REVIEW_CAPACITY, SyntheticSettings
+from .synthetic import MALFORMED_KINDS, catalog, events
+from .synthetic_items import iso_time, keyed_rng
+from .synthetic_review import moderation
 
 
 def corrupt(lines: list[str], share: float, region: str, seed: int, ds: str) -> list[str]:
@@ -41,10 +43,17 @@ def corrupt(lines: list[str], share: float, region: str, seed: int, ds: str) -> 
 
 
 def write_day(
-    lake_root: Path, cfg: SyntheticSettings, seed: int, region: str, ds: str, n_files: int = 2
+    lake_root: Path,
+    cfg: SyntheticSettings,
+    seed: int,
+    region: str,
+    ds: str,
+    n_files: int = 2,
+    capacity: int = REVIEW_CAPACITY,
 ) -> dict:
-    """Land one day of events (JSON Lines, several files) and the item catalog snapshot."""
-    evs = events(cfg, seed, region, ds)
+    """Land one day of events (JSON Lines, several files), the item catalog snapshot, the day's
+    moderation decisions, and the hidden truth of the catalog's videos."""
+    evs = events(cfg, seed, region, ds, capacity)
     lines = [json.dumps(e, separators=(",", ":")) for e in evs]
     lines = corrupt(lines, cfg.malformed_share, region, seed, ds)
     ev_dir = lake_root / "landing" / "events" / f"region={region}" / f"ds={ds}"
@@ -54,7 +63,7 @@ def write_day(
     for f in range(n_files):
         chunk = lines[f::n_files]
         (ev_dir / f"part-{f:05d}.jsonl").write_text("".join(line + "\n" for line in chunk))
-    cat = catalog(cfg, seed, region, ds)
+    cat = catalog(cfg, seed, region, ds, capacity)
     it_dir = lake_root / "landing" / "items" / f"region={region}" / f"ds={ds}"
     it_dir.mkdir(parents=True, exist_ok=True)
     with (it_dir / "items.jsonl").open("w") as fh:
@@ -73,4 +82,31 @@ def write_day(
                 )
                 + "\n"
             )
-    return {"region": region, "ds": ds, "event_lines": len(lines), "items": len(cat.ids)}
+    decisions = moderation(cfg, seed, region, ds, capacity).decision_rows(region)
+    _write_lines(
+        lake_root / "landing" / "moderation" / f"region={region}" / f"ds={ds}" / "decisions.jsonl", decisions
+    )
+    merge_truth(lake_root / "landing" / "audit_truth" / f"region={region}" / "truth.jsonl", cat)
+    return {
+        "region": region,
+        "ds": ds,
+        "event_lines": len(lines),
+        "items": len(cat.ids),
+        "decisions": len(decisions),
+    }
+
+
+def _write_lines(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name("." + path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
+    tmp.replace(path)
+
+
+def merge_truth(path: Path, cat) -> None:
+    """Add the catalog's videos to the region's truth file (one line per video, ever)."""
+    truth = {}
+    if path.exists():
+        truth = {r["item_id"]: r["policy"] for r in map(json.loads, path.read_text().splitlines())}
+    truth.update(zip(map(str, cat.ids), map(str, cat.policy), strict=True))
+    _write_lines(path, [{"item_id": k, "policy": v} for k, v in sorted(truth.items())])

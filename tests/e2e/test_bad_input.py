@@ -50,6 +50,8 @@ LINES = [
     (ev(event_id="negative", watch_ms=-3), "invalid_watch_ms"),
     (ev(event_id="hover", event_type="hover"), "unknown_event_type"),
     (b"", "blank_line"),
+    (ev(event_id="marathon", watch_ms=99_000_000), "implausible_watch_ms"),  # 27.5 h > max_watch_ms
+    (ev(event_id="report-1", event_type="report", watch_ms=...), None),
 ]
 SECOND_FILE = [(ev(event_id="dup-in-file"), "duplicate_event_id"), (ev(event_id="ok-3"), None)]
 
@@ -71,7 +73,71 @@ def test_every_bad_input_kind_is_quarantined_with_its_reason(spark, tmp_path):
     assert got == sorted(r for r in expected if r)
     assert all(r.raw is not None and r.source_file in ("a.jsonl", "b.jsonl") for r in quarantine)
     valid = {r.event_id for r in tables.read_slice(spark, lake.table("bronze/events"), "QQ", DS).collect()}
-    assert valid == {"ok-1", "ok-2", "dup-in-file", "ok-3"}
+    assert valid == {"ok-1", "ok-2", "dup-in-file", "ok-3", "report-1"}
+
+
+def decision(**overrides):
+    base = {
+        "decision_id": "d-ok",
+        "item_id": "v1",
+        "region": "QQ",
+        "decided_ts": "2026-11-25T10:00:00Z",
+        "decision": "removed",
+        "policy": "spam",
+        "reviewer": "r-1",
+    }
+    base.update(overrides)
+    return json.dumps({k: v for k, v in base.items() if v is not ...}).encode()
+
+
+DECISION_LINES = [
+    (decision(decision_id="ok-1"), None),
+    (decision(decision_id="ok-2", decision="approved", policy="none", reviewer="auto"), None),
+    (
+        decision(
+            decision_id="ok-3", decision="restricted", policy="hate", decided_ts="2026-11-25T08:00:00+05:30"
+        ),
+        None,
+    ),
+    (b'{"decision_id": "cut', "invalid_json"),
+    (decision(decision_id="no-item", item_id=...), "missing_item_id"),
+    (decision(decision_id="maybe", decision="maybe"), "unknown_decision"),
+    (decision(decision_id="odd-policy", policy="rudeness"), "unknown_policy"),
+    (decision(decision_id="approved-spam", decision="approved", policy="spam"), "policy_mismatch"),
+    (decision(decision_id="removed-none", policy="none"), "policy_mismatch"),
+    (decision(decision_id="no-zone", decided_ts="2026-11-25 10:00:00"), "invalid_timestamp"),
+    (decision(decision_id="elsewhere", region="ZZ"), "region_mismatch"),
+    (decision(decision_id="next-week", decided_ts="2026-12-02T10:00:00Z"), "timestamp_out_of_window"),
+    (decision(decision_id="ok-1"), "duplicate_decision_id"),
+    (decision(decision_id="extra", note="x"), "unknown_field"),
+]
+
+
+def test_decisions_with_bad_lines_are_quarantined_and_counts_balance(spark, tmp_path):
+    lake = config.Lake(tmp_path)
+    folder = lake.landing("moderation", "QQ", DS)
+    folder.mkdir(parents=True)
+    (folder / "decisions.jsonl").write_bytes(b"\n".join(line for line, _ in DECISION_LINES) + b"\n")
+    cfg = nightly_cfg("QQ", ingest={"max_quarantine_share": 1.0})
+    summary = pipeline.run(spark, lake, "ingest_moderation", "QQ", DS, cfg)
+    expected = [r for _, r in DECISION_LINES]
+    assert summary["lines_read"] == len(expected) == summary["valid"] + summary["quarantined"]
+    quarantine = tables.read_slice(spark, lake.table("bronze/moderation_quarantine"), "QQ", DS).collect()
+    assert sorted(r.reason for r in quarantine) == sorted(r for r in expected if r)
+    valid = tables.read_slice(spark, lake.table("bronze/moderation_decisions"), "QQ", DS).collect()
+    assert {r.decision_id for r in valid} == {"ok-1", "ok-2", "ok-3"}
+    # a re-delivery on the next day is a duplicate, not a second decision
+    nxt = lake.landing("moderation", "QQ", "2026-11-26")
+    nxt.mkdir(parents=True)
+    (nxt / "d.jsonl").write_bytes(decision(decision_id="ok-1", decided_ts="2026-11-26T01:00:00Z") + b"\n")
+    again = pipeline.run(spark, lake, "ingest_moderation", "QQ", "2026-11-26", cfg)
+    assert again["quarantine_reasons"] == {"duplicate_decision_id": 1}
+
+
+def test_a_night_without_a_moderation_delivery_says_so(spark, tmp_path):
+    lake = config.Lake(tmp_path)
+    summary = pipeline.run(spark, lake, "ingest_moderation", "QQ", DS, nightly_cfg("QQ"))
+    assert summary["valid"] == 0 and "no moderation delivery" in summary["note"]
 
 
 def test_duplicates_across_days_are_quarantined(spark, tmp_path):

@@ -1,15 +1,58 @@
 """A stage submitted to a real Spark standalone cluster on loopback gives the same output as local mode."""
 
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
+from e2e.conftest import AUDIT_REGION
 from helpers import DS, ROOT
 from nightfeed import cluster, tables
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
+
+
+def _submit(info, zip_path, lake_root, job, *args):
+    env = {**os.environ, "NIGHTFEED_LAKE": str(lake_root)}
+    env.pop("PYSPARK_GATEWAY_PORT", None)
+    command = [os.path.join(os.path.dirname(sys.executable), "spark-submit"), "--master", info["master"]]
+    command += [
+        "--py-files",
+        str(zip_path),
+        "--conf",
+        "spark.executor.memory=1g",
+        "--conf",
+        "spark.cores.max=1",
+    ]
+    return subprocess.run(
+        [*command, str(ROOT / "jobs" / f"{job}.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_audit_classifier_trains_and_scores_on_a_standalone_cluster(spark, audit_lake, tmp_path, monkeypatch):
+    lake, _ = audit_lake
+    root = tmp_path / "lake"
+    shutil.copytree(lake.root, root)
+    monkeypatch.setenv("NIGHTFEED_CLUSTER_DIR", str(tmp_path / "cluster"))
+    zip_path = cluster.package_zip(tmp_path / "nightfeed.zip")
+    info = cluster.up(cores=1, memory="2g")
+    try:
+        outputs = {}
+        for job in ("train_audit_model", "score_audit_queue"):
+            res = _submit(info, zip_path, root, job, "--region", AUDIT_REGION, "--ds", DS)
+            assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+            outputs[job] = res.stdout
+        assert '"model_type": "audit-xgboost"' in outputs["train_audit_model"]
+    finally:
+        cluster.down()
+    queue = tables.read_slice(spark, str(root / "gold/audit_queue"), AUDIT_REGION, DS).toPandas()
+    assert sorted(queue["rank"]) == list(range(1, len(queue) + 1))
 
 
 def test_score_stage_on_a_standalone_cluster(spark, lake_copy, tmp_path, monkeypatch):

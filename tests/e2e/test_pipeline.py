@@ -67,11 +67,44 @@ def test_feeds_satisfy_the_contract(spark, tiny_lake):
 def test_model_is_registered_and_beats_popularity_offline(spark, tiny_lake):
     lake, results = tiny_lake
     for region in REGIONS:
-        reg = tables.read_slice(spark, lake.table("gold/model_registry"), region, DS).collect()
-        assert len(reg) == 1 and (lake.root / reg[0].artifact_path / "model.json").exists()
+        rows = tables.read_slice(spark, lake.table("gold/model_registry"), region, DS).collect()
+        assert sorted(r.model_type.startswith("audit-") for r in rows) == [False, True]
+        reg = [r for r in rows if not r.model_type.startswith("audit-")]
+        assert (lake.root / reg[0].artifact_path / "model.json").exists()
         assert json.loads(reg[0].params)["requested"] == "auto"
         metrics = tables.read_slice(spark, lake.table("gold/model_metrics"), region, DS).toPandas()
         assert set(metrics.model) == {reg[0].model_type, "popularity"}
+
+
+def test_audit_queue_metrics_report_and_cli(spark, tiny_lake):
+    lake, results = tiny_lake
+    for region in REGIONS:
+        queue = tables.read_slice(spark, lake.table("gold/audit_queue"), region, DS).toPandas()
+        assert len(queue) == results[region]["score_audit_queue"]["queued"] > 0
+        assert sorted(queue["rank"]) == list(range(1, len(queue) + 1))
+        assert queue.sort_values("rank")["priority"].is_monotonic_decreasing
+        assert queue["risk_score"].between(0, 1).all() and all(len(r) > 0 for r in queue["reasons"])
+        reg = tables.read_slice(spark, lake.table("gold/model_registry"), region, DS).toPandas()
+        audit = reg[reg.model_type.str.startswith("audit-")]
+        assert set(queue["model_version"]) == set(audit["model_version"])
+        metrics = tables.read_slice(spark, lake.table("gold/audit_metrics"), region, DS).toPandas()
+        for method in ("model", "fifo", "reports", "report_rate"):
+            got = set(metrics[metrics.method == method].metric)
+            assert got == {"precision_at_c", "recall_at_c", "pr_auc", "violating_views_prevented"}
+        page = lake.reports("audit", region, DS) / "queue.html"
+        assert page.exists() and page.read_text().count("<svg") == 2
+        held = set(queue[queue["held"]]["item_id"])
+        feeds = tables.read_slice(spark, lake.table("gold/feeds"), region, DS).toPandas()
+        assert not held & set(feeds["item_id"])
+    index = (lake.root / "reports" / "quality" / "index.html").read_text()
+    assert f"../audit/region={REGIONS[0]}/ds={DS}/queue.html" in index
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "nightfeed"), "audit-queue", "--region", REGIONS[0], "--top", "3"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NIGHTFEED_LAKE": str(lake.root)},
+    )
+    assert out.returncode == 0 and out.stdout.startswith(f"audit queue of {REGIONS[0]} (ds {DS}): top 3 of")
 
 
 def test_rerunning_every_stage_leaves_identical_tables(spark, tiny_lake):
@@ -88,6 +121,10 @@ def test_rerunning_every_stage_leaves_identical_tables(spark, tiny_lake):
         "gold/model_metrics",
         "silver/feed_candidates",
         "gold/feeds",
+        "bronze/moderation_decisions",
+        "silver/item_risk_features",
+        "gold/audit_queue",
+        "gold/audit_metrics",
     ]
     before = {t: slice_rows(spark, lake, t, region) for t in watched}
     totals = {t: tables.read(spark, lake.table(t)).count() for t in watched}

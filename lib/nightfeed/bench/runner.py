@@ -21,7 +21,8 @@ def run_suites(
     output_json: str | None,
     repeats: int = 1,
 ) -> None:
-    """suite: models, scoring, stages, exposure or all; JSON to <output_dir>/<suite>.json
+    """suite: models, scoring, stages, exposure, all, or (not in all) audit / audit-world; JSON to
+    <output_dir>/<suite>.json
     (output_json replaces the scoring suite's path, or the stages/exposure suite's when it runs
     alone); the exposure suite's chart goes to <output_dir>/exposure.svg."""
     out = Path(output_dir)
@@ -46,6 +47,19 @@ def run_suites(
         res["chart"] = str(chart)
         print(json.dumps({k: v for k, v in res.items() if k != "settings"}, indent=1))
         write_json(res, Path(output_json) if output_json and suite == "exposure" else out / "exposure.json")
+    if suite == "audit":
+        from ..spark import build_session
+        from .audit_suite import audit_suite
+
+        res = audit_suite(build_session("nightfeed-bench-audit"), scale_name)
+        print(json.dumps({k: res[k] for k in ("stages", "quality")}, indent=1))
+        write_json(res, Path(output_json) if output_json else out / f"audit-{scale_name}.json")
+    if suite == "audit-world":
+        from .audit_world import audit_world_suite
+
+        res = audit_world_suite()
+        print(json.dumps(res["summary"], indent=1))
+        write_json(res, Path(output_json) if output_json else out / "audit-world.json")
     if suite in ("stages", "all"):
         from .stages_suite import stages_suite
 

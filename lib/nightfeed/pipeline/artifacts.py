@@ -8,11 +8,13 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+from pyspark.sql import functions as F
 
-from .. import models
+from .. import models, schemas
 from ..config import Lake
 from ..errors import NightfeedError
 from ..tables import LakeTables
+from .registry import AUDIT_PREFIX
 
 
 def save_atomically(model, path: Path, users, items, meta: dict) -> None:
@@ -27,9 +29,29 @@ def save_atomically(model, path: Path, users, items, meta: dict) -> None:
     tmp.rename(path)
 
 
-def registered_model(t: LakeTables, region: str, ds: str) -> dict:
-    """The gold/model_registry row of (region, ds)."""
-    return t.require_slice("gold/model_registry", region, ds, "train_model").first().asDict()
+def registered_model(t: LakeTables, region: str, ds: str, audit: bool = False) -> dict:
+    """The gold/model_registry row of (region, ds): the feed's model, or the audit classifier."""
+    stage = "train_audit_model" if audit else "train_model"
+    rows = t.require_slice("gold/model_registry", region, ds, stage)
+    row = rows.where(F.col("model_type").startswith(AUDIT_PREFIX) == F.lit(audit)).first()
+    if row is None:
+        raise NightfeedError(
+            f"no {'audit' if audit else 'feed'} model registered for {region} {ds}: run {stage} first"
+        )
+    return row.asDict()
+
+
+def register(t: LakeTables, row: dict, region: str, ds: str) -> None:
+    """Replace this model family's row of the (region, ds) registry slice, keeping the other
+    family's row (the feed's model and the audit classifier share the slice)."""
+    audit = row["model_type"].startswith(AUDIT_PREFIX)
+    kept = [
+        r.asDict()
+        for r in t.read_slice("gold/model_registry", region, ds).collect()
+        if r["model_type"].startswith(AUDIT_PREFIX) != audit
+    ]
+    frame = t.spark.createDataFrame([*kept, row], schemas.load("gold_model_registry"))
+    t.write_slice("gold/model_registry", frame, region, ds)
 
 
 def load_artifact(lake: Lake, path: str):

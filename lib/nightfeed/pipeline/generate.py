@@ -17,11 +17,13 @@ def generate_events(
     days: int | None = None,
     seed: int | None = None,
 ) -> dict:
-    """Land `days` days of synthetic events and catalogs ending at ds (no Spark needed)."""
+    """Land `days` days of synthetic events, catalogs and moderation decisions ending at ds (no Spark)."""
     days = int(days or cfg.synthetic.history_days)
     seed = int(cfg.model.seed if seed is None else seed)
     landed = [
-        synthetic_landing.write_day(lake.root, cfg.synthetic, seed, region, shift(ds, -d))
+        synthetic_landing.write_day(
+            lake.root, cfg.synthetic, seed, region, shift(ds, -d), capacity=cfg.audit.daily_review_capacity
+        )
         for d in range(days - 1, -1, -1)
     ]
     return {"days": days, "event_lines": sum(x["event_lines"] for x in landed), "items": landed[-1]["items"]}

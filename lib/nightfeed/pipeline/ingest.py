@@ -1,5 +1,5 @@
-"""Stage ingest_events: landing JSON Lines -> bronze, every line either a typed row or a
-quarantine row with its reason (lines read = valid + quarantined)."""
+"""Stages ingest_events and ingest_moderation: landing JSON Lines -> bronze, every line either a
+typed row or a quarantine row with its reason (lines read = valid + quarantined)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from .. import events as ev
+from .. import moderation as mod
 from ..config import Lake
 from ..errors import NightfeedError
 from ..settings import RegionConfig
@@ -14,40 +15,52 @@ from ..tables import LakeTables
 from .inputs import shift
 
 
-def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
-    """Landing JSONL -> bronze/events + bronze/events_quarantine (and the item catalog likewise)."""
-    t = LakeTables(spark, lake.root)
-    lines = ev.read_lines(spark, lake.landing("events", region, ds))
-    prior = t.read("bronze/events").where(
+def _prior_ids(t: LakeTables, table: str, region: str, ds: str, cfg: RegionConfig):
+    """Rows of `table` ingested for the region in the dedupe lookback before ds."""
+    return t.read(table).where(
         (F.col("region") == region)
         & (F.col("ds") >= shift(ds, -cfg.ingest.dedupe_lookback_days))
         & (F.col("ds") < ds)
     )
-    result = ev.classify_events(lines, region, ds, cfg.ingest.late_arrival_tolerance_hours, prior)
+
+
+def _land(t: LakeTables, result: ev.Classified, table: str, region: str, ds: str, cfg: RegionConfig) -> dict:
+    """Write the quarantine rows, then (if the quarantined share is within the limit) the valid rows."""
+    quarantine = table.replace("_decisions", "") + "_quarantine"
     result.frame.persist()
     reasons = {r["reason"] or "": r["count"] for r in result.frame.groupBy("reason").count().collect()}
     n_valid = reasons.pop("", 0)
     n_quarantined = sum(reasons.values())
     n_read = n_valid + n_quarantined
-    t.write_slice("bronze/events_quarantine", result.quarantine, region, ds)
+    t.write_slice(quarantine, result.quarantine, region, ds)
     share = n_quarantined / n_read if n_read else 0.0
-    summary = {
+    limit = cfg.ingest.max_quarantine_share
+    if share > limit:
+        result.frame.unpersist()
+        raise NightfeedError(
+            f"ingest {table} {region} {ds}: {n_quarantined} of {n_read} lines quarantined "
+            f"({share:.1%} > max_quarantine_share {limit:.1%}); {table} not updated, see {quarantine}"
+        )
+    t.write_slice(table, result.valid, region, ds)
+    result.frame.unpersist()
+    return {
         "lines_read": n_read,
         "valid": n_valid,
         "quarantined": n_quarantined,
         "quarantine_reasons": reasons,
         "quarantine_share": round(share, 6),
     }
-    limit = cfg.ingest.max_quarantine_share
-    if share > limit:
-        result.frame.unpersist()
-        raise NightfeedError(
-            f"ingest {region} {ds}: {n_quarantined} of {n_read} lines quarantined "
-            f"({share:.1%} > max_quarantine_share {limit:.1%}); "
-            f"bronze/events not updated, see bronze/events_quarantine"
-        )
-    t.write_slice("bronze/events", result.valid, region, ds)
-    result.frame.unpersist()
+
+
+def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
+    """Landing JSONL -> bronze/events + bronze/events_quarantine (and the item catalog likewise)."""
+    t = LakeTables(spark, lake.root)
+    lines = ev.read_lines(spark, lake.landing("events", region, ds))
+    prior = _prior_ids(t, "bronze/events", region, ds, cfg)
+    result = ev.classify_events(
+        lines, region, ds, cfg.ingest.late_arrival_tolerance_hours, prior, cfg.ingest.max_watch_ms
+    )
+    summary = _land(t, result, "bronze/events", region, ds, cfg)
     item_dir = lake.landing("items", region, ds)
     if item_dir.is_dir():
         items = ev.classify_items(ev.read_lines(spark, item_dir), region, ds)
@@ -62,3 +75,22 @@ def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
         summary["items"] = item_counts.get(True, 0)
         summary["items_quarantined"] = item_counts.get(False, 0)
     return summary
+
+
+def ingest_moderation(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
+    """Landing review decisions -> bronze/moderation_decisions + bronze/moderation_quarantine.
+
+    A region without a moderation delivery for ds (e.g. a lake from before the audit) gets an
+    empty slice and says so in its summary.
+    """
+    t = LakeTables(spark, lake.root)
+    folder = lake.landing("moderation", region, ds)
+    if not folder.is_dir():
+        empty = spark.createDataFrame([], t.read("bronze/moderation_decisions").schema)
+        t.write_slice("bronze/moderation_decisions", empty, region, ds)
+        return {"lines_read": 0, "valid": 0, "quarantined": 0, "note": f"no moderation delivery at {folder}"}
+    prior = _prior_ids(t, "bronze/moderation_decisions", region, ds, cfg)
+    result = mod.classify_decisions(
+        ev.read_lines(spark, folder), region, ds, cfg.ingest.late_arrival_tolerance_hours, prior
+    )
+    return _land(t, result, "bronze/moderation_decisions", region, ds, cfg)

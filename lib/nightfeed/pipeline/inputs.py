@@ -34,3 +34,8 @@ def window_events(t: LakeTables, region: str, ds: str, days: int) -> DataFrame:
     return t.read("bronze/events").where(
         (F.col("region") == region) & (F.col("ds") >= features.window_start(ds, days)) & (F.col("ds") <= ds)
     )
+
+
+def held_items(t: LakeTables, region: str, ds: str) -> DataFrame:
+    """item_id, held: the videos the night's audit queue holds out of the feeds."""
+    return t.read_slice("gold/audit_queue", region, ds).where("held").select("item_id", "held")

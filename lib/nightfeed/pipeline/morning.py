@@ -18,6 +18,7 @@ from ..config import Lake
 from ..errors import NightfeedError
 from . import registry
 from .inputs import shift
+from .registry import AUDIT_PREFIX
 
 HISTORY_DAYS = 14
 
@@ -87,6 +88,7 @@ def _model(root: Path, region: str, ds: str, today: dict, gate: dict | None) -> 
     reg = readonly.region_history(
         root, "gold/model_registry", region, ds, ds, ["model_version", "model_type"]
     )
+    reg = reg[~reg["model_type"].str.startswith(AUDIT_PREFIX)]
     if reg.empty:
         return {}
     offline = {

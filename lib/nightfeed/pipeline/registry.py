@@ -18,7 +18,7 @@ class Option:
     dest: str
     type: type = str
     help: str = ""
-    choices_from: str | None = None  # "models": the user-facing model names (resolved by the CLI)
+    choices_from: str | None = None  # "models" | "audit_models": names the CLI resolves
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,10 @@ class Stage:
     preload: tuple[str, ...] = ("pandas", "pyarrow")
 
 
+AUDIT_PREFIX = "audit-"  # gold/model_registry model_type of the content-audit classifiers
 GX = ("great_expectations", "pandas", "pyarrow")
 MODELS = ("nightfeed.models", "pandas", "pyarrow")
+AUDIT = ("xgboost.spark", "pandas", "pyarrow")
 
 
 STAGES: tuple[Stage, ...] = (
@@ -55,6 +57,12 @@ STAGES: tuple[Stage, ...] = (
         "ingest",
         ("landing/events", "landing/items"),
         ("bronze/events", "bronze/events_quarantine", "bronze/items", "bronze/items_quarantine"),
+    ),
+    Stage(
+        "ingest_moderation",
+        "ingest",
+        ("landing/moderation",),
+        ("bronze/moderation_decisions", "bronze/moderation_quarantine"),
     ),
     Stage("validate_events", "validate", ("bronze/events", "bronze/items"), ("reports/quality",), preload=GX),
     Stage(
@@ -80,6 +88,37 @@ STAGES: tuple[Stage, ...] = (
         preload=MODELS,
     ),
     Stage(
+        "build_audit_features",
+        "audit",
+        ("bronze/events", "bronze/items", "bronze/moderation_decisions"),
+        ("silver/item_risk_features",),
+    ),
+    Stage(
+        "train_audit_model",
+        "audit",
+        ("silver/item_risk_features",),
+        ("models/audit", "gold/model_registry"),
+        options=(
+            Option(
+                "--audit-model", "audit_model", str, "classifier (default: conf audit.model)", "audit_models"
+            ),
+        ),
+        preload=AUDIT,
+    ),
+    Stage(
+        "score_audit_queue",
+        "audit",
+        ("silver/item_risk_features", "gold/model_registry", "models/audit"),
+        ("gold/audit_queue",),
+        preload=AUDIT,
+    ),
+    Stage(
+        "evaluate_audit",
+        "audit_evaluate",
+        ("gold/audit_queue", "silver/item_risk_features", "landing/audit_truth"),
+        ("gold/audit_metrics", "reports/audit"),
+    ),
+    Stage(
         "score_feeds",
         "score",
         (
@@ -89,6 +128,7 @@ STAGES: tuple[Stage, ...] = (
             "silver/exclusions",
             "gold/user_features",
             "gold/item_features",
+            "gold/audit_queue",
         ),
         ("silver/feed_candidates",),
         preload=MODELS,
@@ -128,6 +168,7 @@ STAGES: tuple[Stage, ...] = (
 )
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 NIGHTLY: tuple[str, ...] = tuple(s.name for s in STAGES if s.nightly)
+INGEST: tuple[str, ...] = ("ingest_events", "ingest_moderation")  # also run for the history's earlier days
 
 
 def stage(name: str) -> Stage:

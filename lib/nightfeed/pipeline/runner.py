@@ -107,7 +107,8 @@ def run_night(
         report(gen)
         backfill_days = gen["days"] - 1
     for back in range(backfill_days, 0, -1):
-        report(run_stage("ingest_events", region, shift(ds, -back), spark, cfg, lake))
+        for stage in registry.INGEST:
+            report(run_stage(stage, region, shift(ds, -back), spark, cfg, lake))
     results = []
     for stage in registry.NIGHTLY:
         summary = run_stage(stage, region, ds, spark, cfg, lake, **stage_options.get(stage, {}))
@@ -126,7 +127,8 @@ def run_nights(spark, regions: list[str], days: list[str], generate: bool = Fals
             gen = run_stage("generate_events", region, days[-1], spark)
             report(gen)
             for back in range(gen["days"] - 1, len(days) - 1, -1):
-                report(run_stage("ingest_events", region, shift(days[-1], -back), spark))
+                for stage in registry.INGEST:
+                    report(run_stage(stage, region, shift(days[-1], -back), spark))
     return [s for ds in days for region in regions for s in run_night(spark, region, ds, report=report)]
 
 

@@ -12,6 +12,7 @@ from ..config import Lake
 from ..settings import RegionConfig
 from ..tables import LakeTables
 from .artifacts import load_artifact, registered_model
+from .inputs import held_items
 
 CATALOG_COLUMNS = (
     "item_id",
@@ -31,6 +32,7 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
     catalog = (
         t.require_slice("gold/item_features", region, ds, "build_features")
         .select(*CATALOG_COLUMNS)
+        .join(held_items(t, region, ds), "item_id", "left")
         .toPandas()
     )
     ctx = scoring.build_context(model, model_items, catalog, cfg.feed, ds)
@@ -60,6 +62,7 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
     by_source = {r["source"]: r["count"] for r in written.groupBy("source").count().collect()}
     return {
         "model_version": reg["model_version"],
+        "held_items": int(catalog["held"].eq(True).sum()),
         "users": written.select("user_id").distinct().count(),
         "rows": sum(by_source.values()),
         "rows_by_source": by_source,

@@ -9,7 +9,7 @@ import time
 
 from pyspark.sql import SparkSession
 
-from .. import models, schemas
+from .. import models
 from ..config import Lake
 from ..errors import NightfeedError
 from ..evaluation.matrices import encode
@@ -17,7 +17,7 @@ from ..evaluation.protocol import fit_and_score_folds
 from ..evaluation.splits import holdout
 from ..settings import ModelSettings, RegionConfig
 from ..tables import LakeTables
-from .artifacts import save_atomically
+from .artifacts import register, save_atomically
 
 VALIDATION_FRACTION = 0.1
 
@@ -127,9 +127,7 @@ def train_model(
         "n_items": int(mat.shape[1]),
         "n_interactions": int(mat.nnz),
     }
-    t.write_slice(
-        "gold/model_registry", spark.createDataFrame([row], schemas.load("gold_model_registry")), region, ds
-    )
+    register(t, row, region, ds)
     return {
         "model_version": version,
         "model_type": chosen_type,

@@ -12,7 +12,7 @@ from ..config import Lake
 from ..settings import RegionConfig
 from ..tables import LakeTables
 from .checks import fingerprint, trailing_mean, validate
-from .inputs import catalog_snapshot
+from .inputs import catalog_snapshot, held_items
 
 TRAILING_DAYS = 7
 
@@ -75,6 +75,7 @@ def validate_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
         feed.n,
         feed.max_per_creator,
         list(feed.eligible_moderation),
+        held_items(t, region, ds),
     )
     frames["feed_users"] = frames["feed_users"].persist()
     exhausted = frames["feed_users"].where("catalog_exhausted").count()

@@ -1,0 +1,39 @@
+"""Argument types of the command line: each turns a bad value into one clear line."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import config
+from .errors import NightfeedError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line `error: ...` (usage stays available via --help)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
+def date_arg(value: str) -> str:
+    try:
+        return config.validate_ds(value)
+    except NightfeedError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("invalid --ds ", "")) from None
+
+
+def region_arg(value: str) -> str:
+    try:
+        return config.validate_region(value)
+    except NightfeedError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number

@@ -1,0 +1,76 @@
+"""The audit classifiers on Spark: they learn a planted signal, give probabilities, and round-trip."""
+
+import numpy as np
+import pytest
+
+from nightfeed.audit_eval import average_precision
+from nightfeed.audit_features import FEATURES
+from nightfeed.audit_model import AuditModel, platt
+
+
+@pytest.fixture(scope="module")
+def labeled(spark):
+    """600 videos; violating ones are skipped more and their creators had removals."""
+    rng = np.random.default_rng(3)
+    n = 600
+    y = rng.random(n) < 0.2
+    cols = {f: rng.random(n) for f in FEATURES}
+    cols["skip_rate"] = np.clip(rng.normal(0.3 + 0.3 * y, 0.1), 0, 1)
+    cols["creator_prior_removals"] = rng.poisson(0.2 + 2.0 * y).astype(float)
+    cols["reports"] = rng.poisson(0.3 + 0.5 * y).astype(float)
+    rows = [(f"v{k}", int(y[k]), 1.0, *[float(cols[f][k]) for f in FEATURES]) for k in range(n)]
+    schema = "item_id string, label int, weight double, " + ", ".join(f"{f} double" for f in FEATURES)
+    df = spark.createDataFrame(rows, schema)
+    return (
+        df.where("item_id < 'v4'"),
+        df.where("item_id >= 'v4' and item_id < 'v5'"),
+        df.where("item_id >= 'v5'"),
+    )
+
+
+@pytest.mark.parametrize("kind", ["xgboost", "gbt"])
+def test_classifier_learns_calibrates_and_round_trips(kind, labeled, tmp_path):
+    train, valid, test = labeled
+    model = AuditModel(kind, seed=1, n_workers=2).fit(train, valid)
+    scored = (
+        model.risk(test)
+        .select("item_id", "label", "risk_score")
+        .toPandas()
+        .sort_values("risk_score", ascending=False)
+    )
+    assert scored["risk_score"].between(0, 1).all()
+    assert average_precision(scored["label"].to_numpy()) > 0.7
+    assert abs(scored["risk_score"].mean() - scored["label"].mean()) < 0.1  # calibrated on average
+    assert max(model.importances, key=model.importances.get) in ("skip_rate", "creator_prior_removals")
+    model.save(tmp_path / "m")
+    again = AuditModel.load(tmp_path / "m").risk(test).select("item_id", "risk_score").toPandas()
+    assert np.allclose(
+        scored.sort_values("item_id")["risk_score"], again.sort_values("item_id")["risk_score"]
+    )
+
+
+def test_prior_is_the_smoothed_rate_per_report_count(labeled):
+    train, valid, test = labeled
+    model = AuditModel("prior").fit(train, valid)
+    assert len(model.prior_rates) == 6 and all(0 < r < 1 for r in model.prior_rates)
+    assert model.risk(test).where("reports = 0").select("risk_score").distinct().count() == 1
+
+
+def test_platt_recovers_a_known_scaling():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, 5000)
+    y = (rng.random(5000) < 1 / (1 + np.exp(-(0.5 * z - 1.0)))).astype(float)
+    a, b = platt(1 / (1 + np.exp(-z)), y, np.ones_like(y))
+    assert a == pytest.approx(0.5, abs=0.1) and b == pytest.approx(-1.0, abs=0.15)
+    assert platt(np.array([0.2, 0.4]), np.array([1.0, 1.0]), np.ones(2)) == (1.0, 0.0)
+
+
+def test_unknown_kind_is_a_clear_error():
+    with pytest.raises(ValueError, match="choose from xgboost, gbt"):
+        AuditModel("forest")
+
+
+def test_xgboost_asks_for_no_more_workers_than_task_slots(spark):
+    from nightfeed.spark import task_slots
+
+    assert task_slots(spark) == 2  # the tests' session is local[2]
