@@ -119,6 +119,7 @@ def test_counts_rates_and_creator_history_as_of_the_cut_off(built):
     assert v2["impressions"] == 1  # the impression after the start of its review day is not counted
     assert v2["creator_prior_removals"] == 0  # its own removal is the label, not history
     assert rows["v3"]["age_hours"] == pytest.approx(12.0) and rows["v3"]["upload_hour"] == 12
+    assert rows["v4"]["creator_prior_reports"] == 3 and v1["creator_prior_reports"] == 0  # v1's, not its own
 
 
 def test_later_events_and_decisions_do_not_change_the_days_features(spark, lake, built):

@@ -18,6 +18,7 @@ def labeled(spark):
     cols["skip_rate"] = np.clip(rng.normal(0.3 + 0.3 * y, 0.1), 0, 1)
     cols["creator_prior_removals"] = rng.poisson(0.2 + 2.0 * y).astype(float)
     cols["reports"] = rng.poisson(0.3 + 0.5 * y).astype(float)
+    cols["distinct_reporters"] = cols["reports"]
     rows = [(f"v{k}", int(y[k]), 1.0, *[float(cols[f][k]) for f in FEATURES]) for k in range(n)]
     schema = "item_id string, label int, weight double, " + ", ".join(f"{f} double" for f in FEATURES)
     df = spark.createDataFrame(rows, schema)
@@ -41,7 +42,8 @@ def test_classifier_learns_calibrates_and_round_trips(kind, labeled, tmp_path):
     assert scored["risk_score"].between(0, 1).all()
     assert average_precision(scored["label"].to_numpy()) > 0.7
     assert abs(scored["risk_score"].mean() - scored["label"].mean()) < 0.1  # calibrated on average
-    assert max(model.importances, key=model.importances.get) in ("skip_rate", "creator_prior_removals")
+    top = max(model.importances, key=model.importances.get)
+    assert top in ("skip_rate", "creator_prior_removals", "behaviour_score")
     model.save(tmp_path / "m")
     again = AuditModel.load(tmp_path / "m").risk(test).select("item_id", "risk_score").toPandas()
     assert np.allclose(
@@ -63,6 +65,8 @@ def test_platt_recovers_a_known_scaling():
     a, b = platt(1 / (1 + np.exp(-z)), y, np.ones_like(y))
     assert a == pytest.approx(0.5, abs=0.1) and b == pytest.approx(-1.0, abs=0.15)
     assert platt(np.array([0.2, 0.4]), np.array([1.0, 1.0]), np.ones(2)) == (1.0, 0.0)
+    a, b = platt(np.array([1e-7, 0.4, 0.1]), np.array([1.0, 0.0, 0.0]), np.ones(3))  # one positive
+    assert a == 1.0 and -20 < b < 20  # only the intercept moves: the order of the scores is kept
 
 
 def test_unknown_kind_is_a_clear_error():

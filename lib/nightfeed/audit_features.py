@@ -42,12 +42,18 @@ FEATURES = (
     "creator_videos",
     "creator_prior_removals",
     "creator_prior_restrictions",
+    "creator_prior_reports",
     "creator_account_age_days",
     "duration_s",
     "age_hours",
     "upload_hour",
 )
 VIOLATING_DECISIONS = ("removed", "restricted")
+CREATOR_SIGNALS = {  # what happened to a creator's other videos -> feature
+    "removed": "creator_prior_removals",
+    "restricted": "creator_prior_restrictions",
+    "report": "creator_prior_reports",
+}
 
 
 def cutoff(ds: str) -> dt.datetime:
@@ -141,10 +147,13 @@ def engagement(rows: DataFrame, events: DataFrame) -> DataFrame:
     return out
 
 
-def creator_history(rows: DataFrame, uploads: DataFrame, decisions: DataFrame) -> DataFrame:
-    """Each row's creator as of its `as_of_ts`: videos uploaded, removals and restrictions of
-    their other videos decided by people, and account age (days since the first upload seen).
-    uploads: item_id, creator_id, created_ts (every video known up to ds)."""
+def creator_history(
+    rows: DataFrame, uploads: DataFrame, decisions: DataFrame, events: DataFrame
+) -> DataFrame:
+    """Each row's creator as of its `as_of_ts`: videos uploaded, account age (days since the first
+    upload seen), and what happened to their other videos: removals and restrictions decided by
+    people, and viewers' reports. uploads: item_id, creator_id, created_ts (every video known up
+    to ds); events: item_id, event_type, event_ts."""
     keys = rows.select("item_id", "creator_id", "as_of_ts")
     videos = (
         keys.join(uploads.select(F.col("creator_id"), F.col("created_ts").alias("up_ts")), "creator_id")
@@ -152,26 +161,33 @@ def creator_history(rows: DataFrame, uploads: DataFrame, decisions: DataFrame) -
         .groupBy("item_id", "as_of_ts")
         .agg(F.count("*").alias("creator_videos"), F.min("up_ts").alias("first_upload"))
     )
-    decided = decisions.where(F.col("reviewer") != "auto").join(
-        uploads.select("item_id", "creator_id"), "item_id"
+    decided = decisions.where(F.col("reviewer") != "auto").select(
+        "item_id", F.col("decided_ts").alias("ts"), F.col("decision").alias("what")
+    )
+    reported = events.where(F.col("event_type") == "report").select(
+        "item_id", F.col("event_ts").alias("ts"), F.lit("report").alias("what")
+    )
+    signals = (
+        decided.unionByName(reported)
+        .join(uploads.select("item_id", "creator_id"), "item_id")
+        .withColumnRenamed("item_id", "other")
     )
     prior = (
-        keys.join(
-            decided.select("creator_id", F.col("item_id").alias("other"), "decided_ts", "decision"),
-            "creator_id",
-        )
-        .where((F.col("decided_ts") < F.col("as_of_ts")) & (F.col("other") != F.col("item_id")))
+        keys.join(signals, "creator_id")
+        .where((F.col("ts") < F.col("as_of_ts")) & (F.col("other") != F.col("item_id")))
         .groupBy("item_id", "as_of_ts")
         .agg(
-            F.sum((F.col("decision") == "removed").cast("long")).alias("creator_prior_removals"),
-            F.sum((F.col("decision") == "restricted").cast("long")).alias("creator_prior_restrictions"),
+            *[
+                F.sum((F.col("what") == what).cast("long")).alias(name)
+                for what, name in CREATOR_SIGNALS.items()
+            ]
         )
     )
     age = (F.unix_timestamp("as_of_ts") - F.unix_timestamp("first_upload")) / 86400.0
     return (
         rows.join(videos, ["item_id", "as_of_ts"], "left")
         .join(prior, ["item_id", "as_of_ts"], "left")
-        .fillna(0, ["creator_videos", "creator_prior_removals", "creator_prior_restrictions"])
+        .fillna(0, ["creator_videos", *CREATOR_SIGNALS.values()])
         .withColumn("creator_account_age_days", F.coalesce(age, F.lit(0.0)))
         .drop("first_upload")
     )
@@ -189,7 +205,7 @@ def risk_features(
     """silver/item_risk_features rows of ds (without region/ds): keys, as_of_ts, reviewed, label,
     decided_ts, FEATURES and views_prev_24h. Inputs must hold nothing after ds's partition."""
     rows = feature_rows(catalog, uploads, decisions, ds, lookback_days, label_days)
-    out = creator_history(engagement(rows, events), uploads, decisions)
+    out = creator_history(engagement(rows, events), uploads, decisions, events)
     age_hours = (F.unix_timestamp("as_of_ts") - F.unix_timestamp("created_ts")) / 3600.0
     return (
         out.withColumn("duration_s", F.col("duration_ms") / 1000.0)

@@ -1,10 +1,14 @@
 """Content-audit classifiers trained and applied on Spark, with calibrated probabilities.
 
-`xgboost` is xgboost's PySpark estimator (distributed over Spark tasks), `gbt` is Spark MLlib's
-GBTClassifier; `prior` is the fallback while a region has too few labels to fit either (the
-smoothed violation rate of reviewed videos per report count). Raw scores are Platt-calibrated on
-the time-based validation rows, so `risk_score` reads as a probability. Same small interface as
-the recommenders: fit, score (`risk`), save, load.
+Reviewed videos are few (a region reviews a handful a day), so the classifier learns in two
+steps. A behaviour model learns, from every video of the night, which viewing patterns and
+creator histories go with being reported (a weak label: most reports hit violating videos) —
+without the report features themselves. Its score joins the features of the main model, fit on
+the reviewed videos (label: removed or restricted) with the selection weights. `xgboost` uses
+xgboost's PySpark estimator for both, `gbt` Spark MLlib's GBTClassifier (`audit_boost`); `prior`
+stands in while a region has too few labels (the smoothed violation rate of reviewed videos per
+report count). Raw scores are Platt-calibrated on the time-based validation rows, so
+`risk_score` reads as a probability. Interface like the recommenders: fit, risk, save, load.
 """
 
 from __future__ import annotations
@@ -13,122 +17,101 @@ import json
 from pathlib import Path
 
 import numpy as np
-from pyspark.ml.feature import VectorAssembler
-from pyspark.ml.functions import vector_to_array
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from . import audit_boost
+from .audit_boost import KINDS
 from .audit_features import FEATURES
 
-KINDS = ("xgboost", "gbt")
 PRIOR = "prior"
 REPORT_BUCKETS = 5  # the prior's report-count buckets: 0 .. 4, and 5 or more
 PRIOR_STRENGTH = 2.0  # pseudo-reviews of the smoothing prior
-# Labels are few (a region reviews a handful of videos a day), so xgboost is told the direction of
-# the features whose effect is known: more reports, skips or prior removals never lower the risk;
-# more completion, likes or account age never raise it.
-MONOTONE = {
-    "reports": 1,
-    "distinct_reporters": 1,
-    "reports_6h": 1,
-    "report_rate": 1,
-    "skip_rate": 1,
-    "creator_prior_removals": 1,
-    "creator_prior_restrictions": 1,
-    "completion_rate": -1,
-    "like_rate": -1,
-    "creator_account_age_days": -1,
-}
+REPORT_FEATURES = ("reports", "distinct_reporters", "reports_6h", "report_rate")
+BEHAVIOUR_FEATURES = tuple(f for f in FEATURES if f not in REPORT_FEATURES)
+MODEL_FEATURES = (*FEATURES, "behaviour_score")
+MIN_CALIBRATION_POSITIVES = 5
 
 
 def report_bucket() -> Column:
     return F.least(F.col("reports"), F.lit(float(REPORT_BUCKETS))).cast("int")
 
 
-def _assemble(df: DataFrame) -> DataFrame:
-    return VectorAssembler(inputCols=list(FEATURES), outputCol="features", handleInvalid="keep").transform(df)
-
-
 def platt(raw: np.ndarray, label: np.ndarray, weight: np.ndarray, steps: int = 50) -> tuple[float, float]:
     """(a, b) of p = sigmoid(a * logit(raw) + b): Platt's fit with his smoothed targets
-    ((n+ + 1) / (n+ + 2) and 1 / (n- + 2)) and a ridge pull towards the identity, so a validation
-    day with few violating videos cannot make the scores extreme. Identity for a single class."""
+    ((n+ + 1) / (n+ + 2) and 1 / (n- + 2)). With fewer than MIN_CALIBRATION_POSITIVES violating
+    videos only the intercept moves (a = 1: a handful of labels can shift the scores, not flatten or
+    invert their order). Identity for a single class."""
     if len(np.unique(label)) < 2:
         return 1.0, 0.0
     n_pos, n_neg = float(np.sum(label == 1)), float(np.sum(label == 0))
     target = np.where(label == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
     z = np.log(np.clip(raw, 1e-6, 1 - 1e-6) / np.clip(1 - raw, 1e-6, 1))
+    if n_pos < MIN_CALIBRATION_POSITIVES:
+        lo, hi = -20.0, 20.0  # the weighted mean of sigmoid(z + b) rises with b: bisect for the target's
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            p = 1.0 / (1.0 + np.exp(-(z + mid)))
+            lo, hi = (mid, hi) if np.sum(weight * (p - target)) < 0 else (lo, mid)
+        return 1.0, float((lo + hi) / 2)
     x = np.column_stack([z, np.ones_like(z)])
-    identity = np.array([1.0, 0.0])
-    ridge = np.diag([1.0, 0.1])
-    theta = identity.copy()
+    theta = np.array([1.0, 0.0])
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-x @ theta))
-        grad = x.T @ (weight * (p - target)) + ridge @ (theta - identity)
-        hess = x.T @ (x * (weight * p * (1 - p))[:, None]) + ridge
-        theta = theta - np.linalg.solve(hess, grad)
+        grad = x.T @ (weight * (p - target))
+        hess = x.T @ (x * (weight * p * (1 - p))[:, None]) + 1e-3 * np.eye(2)
+        theta = np.clip(theta - np.linalg.solve(hess, grad), [0.05, -20.0], [20.0, 20.0])
     return float(theta[0]), float(theta[1])
 
 
 class AuditModel:
-    """A fitted audit classifier: the Spark model (none for `prior`), calibration and importances."""
+    """A fitted audit classifier: behaviour and main Spark models (none for `prior`), calibration
+    and importances."""
 
     def __init__(self, kind: str = "xgboost", seed: int = 42, n_workers: int = 1):
         if kind not in (*KINDS, PRIOR):
             raise ValueError(f"unknown audit model {kind!r}; choose from {', '.join(KINDS)}")
         self.kind, self.seed, self.n_workers = kind, seed, n_workers
+        self.behaviour_model = None
         self.spark_model = None
         self.calibration = (1.0, 0.0)
         self.importances: dict[str, float] = {}
         self.prior_rates: list[float] = []
 
-    def _estimator(self):
-        if self.kind == "xgboost":
-            from xgboost.spark import SparkXGBClassifier
-
-            return SparkXGBClassifier(
-                features_col="features",
-                label_col="label",
-                weight_col="weight",
-                num_workers=self.n_workers,
-                n_estimators=200,
-                max_depth=4,
-                learning_rate=0.05,
-                subsample=0.8,
-                colsample_bytree=0.8,
-                min_child_weight=5.0,
-                reg_lambda=5.0,
-                monotone_constraints="(" + ",".join(str(MONOTONE.get(f, 0)) for f in FEATURES) + ")",
-                random_state=self.seed,
-            )
-        from pyspark.ml.classification import GBTClassifier
-
-        return GBTClassifier(
-            featuresCol="features",
-            labelCol="label",
-            weightCol="weight",
-            maxIter=60,
-            maxDepth=4,
-            stepSize=0.1,
-            subsamplingRate=0.8,
-            seed=self.seed,
-        )
-
-    def fit(self, train: DataFrame, valid: DataFrame) -> AuditModel:
-        """train/valid: FEATURES, `label` (0/1) and `weight`; valid calibrates (may be empty)."""
+    def fit(self, train: DataFrame, valid: DataFrame, population: DataFrame | None = None) -> AuditModel:
+        """train/valid: FEATURES, `label` (0/1) and `weight`; valid calibrates (may be empty).
+        population: every video of the night (FEATURES) for the behaviour model; default train."""
         if self.kind == PRIOR:
             self._fit_prior(train.unionByName(valid))
             return self
-        self.spark_model = self._estimator().fit(
-            _assemble(train.withColumn("label", F.col("label").cast("double")))
+        weak = (
+            (population if population is not None else train)
+            .select(*FEATURES)
+            .withColumns({"label": (F.col("distinct_reporters") >= 1).cast("int"), "weight": F.lit(1.0)})
         )
-        self.importances = self._importances()
+        classes = weak.agg(F.min("label"), F.max("label")).first()
+        if classes[0] != classes[1]:  # a night without any report has nothing to learn from
+            self.behaviour_model = audit_boost.fit(
+                self.kind, weak, BEHAVIOUR_FEATURES, self.seed, self.n_workers
+            )
+        self.spark_model = audit_boost.fit(
+            self.kind, self._behaviour(train), MODEL_FEATURES, self.seed, self.n_workers
+        )
+        self.importances = audit_boost.importances(self.kind, self.spark_model, MODEL_FEATURES)
         rows = self._raw(valid).select("raw", "label", "weight").toPandas()
         if len(rows):
             self.calibration = platt(
                 rows["raw"].to_numpy(), rows["label"].to_numpy(), rows["weight"].to_numpy()
             )
         return self
+
+    def _behaviour(self, df: DataFrame) -> DataFrame:
+        if self.behaviour_model is None:
+            return df.withColumn("behaviour_score", F.lit(0.0))
+        return audit_boost.probability(self.behaviour_model, df, BEHAVIOUR_FEATURES, "behaviour_score")
+
+    def _raw(self, df: DataFrame) -> DataFrame:
+        return audit_boost.probability(self.spark_model, self._behaviour(df), MODEL_FEATURES, "raw")
 
     def _fit_prior(self, labeled: DataFrame) -> None:
         counts = labeled.groupBy(report_bucket().alias("b")).agg(
@@ -145,59 +128,43 @@ class AuditModel:
         ]
         self.importances = {"reports": 1.0}
 
-    def _importances(self) -> dict[str, float]:
-        if self.kind == "gbt":
-            values = self.spark_model.featureImportances.toArray()
-        else:
-            gain = self.spark_model.get_booster().get_score(importance_type="gain")
-            values = np.array([gain.get(f"f{k}", gain.get(name, 0.0)) for k, name in enumerate(FEATURES)])
-        total = float(np.sum(values)) or 1.0
-        return {name: float(v) / total for name, v in zip(FEATURES, values, strict=True)}
-
-    def _raw(self, df: DataFrame) -> DataFrame:
-        out = self.spark_model.transform(_assemble(df))
-        return out.withColumn("raw", vector_to_array("probability")[1]).drop(
-            "features", "rawPrediction", "prediction"
-        )
-
     def risk(self, df: DataFrame) -> DataFrame:
-        """df with `risk_score`: the calibrated probability that the video violates a policy."""
+        """df with `risk_score` (the calibrated probability that the video violates a policy) and,
+        for the boosted models, `behaviour_score`."""
         if self.kind == PRIOR:
             rates = F.array(*[F.lit(r) for r in self.prior_rates])
             return df.withColumn("risk_score", F.element_at(rates, report_bucket() + 1))
         a, b = self.calibration
         z = F.log(F.greatest(F.col("raw"), F.lit(1e-6)) / F.greatest(1 - F.col("raw"), F.lit(1e-6)))
         scored = self._raw(df).withColumn("risk_score", 1 / (1 + F.exp(-(F.lit(a) * z + F.lit(b)))))
-        return scored.drop("raw", "probability")
+        return scored.drop("raw")
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         if self.spark_model is not None:
             self.spark_model.write().overwrite().save(str(path / "estimator"))
+        if self.behaviour_model is not None:
+            self.behaviour_model.write().overwrite().save(str(path / "behaviour"))
         meta = {
             "kind": self.kind,
             "seed": self.seed,
             "calibration": self.calibration,
             "importances": self.importances,
             "prior_rates": self.prior_rates,
-            "features": list(FEATURES),
+            "features": list(MODEL_FEATURES),
         }
         (path / "audit_model.json").write_text(json.dumps(meta, indent=1))
 
     @classmethod
     def load(cls, path: Path) -> AuditModel:
         meta = json.loads((path / "audit_model.json").read_text())
-        if meta["features"] != list(FEATURES):
+        if meta["features"] != list(MODEL_FEATURES):
             raise ValueError(f"audit model at {path} was trained on other features; retrain it")
         model = cls(meta["kind"], meta["seed"])
         model.calibration = tuple(meta["calibration"])
         model.importances, model.prior_rates = meta["importances"], meta["prior_rates"]
-        if model.kind == "xgboost":
-            from xgboost.spark import SparkXGBClassifierModel
-
-            model.spark_model = SparkXGBClassifierModel.load(str(path / "estimator"))
-        elif model.kind == "gbt":
-            from pyspark.ml.classification import GBTClassificationModel
-
-            model.spark_model = GBTClassificationModel.load(str(path / "estimator"))
+        if model.kind in KINDS:
+            model.spark_model = audit_boost.load(model.kind, str(path / "estimator"))
+        if (path / "behaviour").exists():
+            model.behaviour_model = audit_boost.load(model.kind, str(path / "behaviour"))
         return model

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from .audit_model import report_bucket
 
-MAX_WEIGHT = 20.0
+MAX_WEIGHT = 5.0
 REASON_FEATURES = {  # feature -> words; features where a high value means risk
     "report_rate": "report rate",
     "reports": "reports",
@@ -25,7 +25,9 @@ REASON_FEATURES = {  # feature -> words; features where a high value means risk
     "skip_rate": "skip rate",
     "creator_prior_removals": "creator's prior removals",
     "creator_prior_restrictions": "creator's prior restrictions",
+    "creator_prior_reports": "reports on the creator's other videos",
     "impressions_24h": "views in the last 24 h",
+    "behaviour_score": "viewing pattern like reported videos",
 }
 LOW_FEATURES = {  # feature -> words; features where a low value means risk
     "completion_rate": "completion rate",
@@ -87,11 +89,15 @@ def reasons(queue: pd.DataFrame, importances: dict[str, float], medians: dict[st
     for _, row in queue.iterrows():
         found = []
         for feat, words in REASON_FEATURES.items():
+            if feat not in row:  # e.g. the `prior` model has no behaviour score
+                continue
             value, median = float(row[feat]), float(medians.get(feat, 0.0))
             if value > 0 and value >= 2 * median:
                 strength = math.log2((value + 1e-9) / (median + 1e-9)) if median > 0 else 4.0 + value
                 found.append((importances.get(feat, 0.0) * strength, _ratio_words(words, value, median)))
         for feat, words in LOW_FEATURES.items():
+            if feat not in row:
+                continue
             value, median = float(row[feat]), float(medians.get(feat, 0.0))
             if median > 0 and value <= median / 2:
                 strength = math.log2(median / max(value, median / 64))

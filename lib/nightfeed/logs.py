@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 
-CHATTY_LOGGERS = ("py4j", "great_expectations", "urllib3", "matplotlib", "numba")
+CHATTY_LOGGERS = ("py4j", "great_expectations", "urllib3", "matplotlib", "numba", "XGBoost-PySpark")
 # Written into the venv's Spark conf by `nightfeed setup-spark`: without a file Spark logs every
 # start-up step at INFO under spark-submit.
 LOG4J2_PROPERTIES = """\

@@ -20,6 +20,11 @@ from .synthetic_review import moderation
 
 MALFORMED_KINDS = ("bad_json", "missing_id", "negative_watch", "unknown_type", "duplicate", "wrong_region")
 TZ_OFFSETS = ("+00:00", "Z", "+02:00", "-03:00", "+05:30")
+# How violating videos are watched: skipped more, abandoned earlier, shared and argued about more.
+VIOLATING_PLAY_PENALTY = 1.5  # logit
+VIOLATING_COMPLETION = 0.85  # factor on the watched share
+VIOLATING_SHARE_BOOST = 1.0  # logit
+VIOLATING_COMMENT_BOOST = 1.5  # logit
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,8 @@ def events(
             ts = np.maximum(t0 + np.arange(len(items)) * 40, created + 60)
             ok = ts < start + 86400
             violating = cat.policy[items] != "none"
-            played = rng.random(len(items)) < _sigmoid(-0.5 + 1.2 * a - 1.0 * violating)
-            completion = 1.15 * rng.beta(0.5 + 1.5 * a, 1.5)
+            played = rng.random(len(items)) < _sigmoid(-0.5 + 1.2 * a - VIOLATING_PLAY_PENALTY * violating)
+            completion = 1.15 * rng.beta(0.5 + 1.5 * a, 1.5) * np.where(violating, VIOLATING_COMPLETION, 1.0)
             watch = (completion * cat.duration_ms[items]).astype(np.int64)
             for i, item in enumerate(items):
                 if not ok[i]:
@@ -107,9 +112,9 @@ def events(
                         evs.append(("finish", int(watch[i])))
                     if rng.random() < _sigmoid(-5.0 + 1.2 * a[i] + 1.5 * completion[i]):
                         evs.append(("like", None))
-                    if rng.random() < _sigmoid(-6.5 + 1.2 * a[i]):
+                    if rng.random() < _sigmoid(-6.5 + 1.2 * a[i] + VIOLATING_SHARE_BOOST * violating[i]):
                         evs.append(("share", None))
-                    if rng.random() < _sigmoid(-6.5 + 1.2 * a[i]):
+                    if rng.random() < _sigmoid(-6.5 + 1.2 * a[i] + VIOLATING_COMMENT_BOOST * violating[i]):
                         evs.append(("comment", None))
                     if rng.random() < 0.004 * a[i]:
                         evs.append(("follow", None))

@@ -28,11 +28,11 @@ def feature_table(spark: SparkSession, rows: int, seed: int = 7):
     for k, name in enumerate(FEATURES):
         df = df.withColumn(name, F.rand(seed + 1 + k) * 10.0)
     signal = {
-        "reports": F.floor(F.rand(seed + 101) * (0.3 + 3.0 * y)),
-        "report_rate": F.rand(seed + 102) * (0.01 + 0.05 * y),
-        "skip_rate": F.least(F.lit(1.0), F.rand(seed + 103) * 0.6 + 0.25 * y),
-        "creator_prior_removals": F.floor(F.rand(seed + 104) * (0.5 + 2.5 * y)),
-        "creator_account_age_days": F.rand(seed + 105) * (400.0 - 300.0 * y),
+        "reports": F.floor(F.rand(seed + 101) * (1.2 + 1.0 * y)),
+        "report_rate": F.rand(seed + 102) * (0.01 + 0.01 * y),
+        "skip_rate": F.least(F.lit(1.0), F.rand(seed + 103) * 0.6 + 0.1 * y),
+        "creator_prior_removals": F.floor(F.rand(seed + 104) * (1.0 + 0.8 * y)),
+        "creator_account_age_days": F.rand(seed + 105) * (400.0 - 150.0 * y),
     }
     for name, column in signal.items():
         df = df.withColumn(name, column.cast("double"))

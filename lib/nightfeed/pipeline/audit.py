@@ -14,8 +14,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
 from ..audit_eval import average_precision
-from ..audit_features import FEATURES, cutoff, risk_features
-from ..audit_model import PRIOR, AuditModel
+from ..audit_features import cutoff, risk_features
+from ..audit_model import MODEL_FEATURES, PRIOR, AuditModel
 from ..audit_queue import rank_queue, reasons, selection_weights
 from ..config import Lake
 from ..errors import NightfeedError
@@ -95,7 +95,7 @@ def train_audit_model(
         model = AuditModel(kind, cfg.model.seed, workers)
     except ValueError as exc:
         raise NightfeedError(f"configuration [audit] model: {exc}") from None
-    model.fit(train, valid)
+    model.fit(train, valid, population=rows)
     fit_s = time.perf_counter() - t0
     scored = (
         model.risk(valid).select("label", "risk_score").toPandas().sort_values("risk_score", ascending=False)
@@ -156,7 +156,7 @@ def score_audit_queue(spark: SparkSession, lake: Lake, region: str, ds: str, cfg
         ~F.col("reviewed")
     )
     ranked = rank_queue(model.risk(queued), cfg.audit.hold_threshold).persist()
-    columns = [*FEATURES]
+    columns = [c for c in MODEL_FEATURES if c in ranked.columns]
     quantiles = ranked.approxQuantile(columns, [0.5], 0.01) if ranked.head(1) else [[0.0]] * len(columns)
     medians = {c: (q[0] if q else 0.0) for c, q in zip(columns, quantiles, strict=True)}
     importances = model.importances

@@ -1,0 +1,103 @@
+"""The two gradient-boosting backends of the audit, behind one small API: build an estimator for a
+feature list, fit it, get raw probabilities and importances, save and load it.
+`xgboost` is xgboost's PySpark estimator (training distributed over Spark tasks, monotone
+constraints), `gbt` is Spark MLlib's GBTClassifier."""
+
+from __future__ import annotations
+
+import numpy as np
+from pyspark.ml.feature import VectorAssembler
+from pyspark.ml.functions import vector_to_array
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+KINDS = ("xgboost", "gbt")
+# Labels are few (a region reviews a handful of videos a day), so xgboost is told the direction of
+# the features whose effect is known: more reports, skips or prior removals never lower the risk;
+# more completion, likes or account age never raise it.
+MONOTONE = {
+    "reports": 1,
+    "distinct_reporters": 1,
+    "reports_6h": 1,
+    "report_rate": 1,
+    "skip_rate": 1,
+    "creator_prior_removals": 1,
+    "creator_prior_restrictions": 1,
+    "creator_prior_reports": 1,
+    "completion_rate": -1,
+    "like_rate": -1,
+    "creator_account_age_days": -1,
+    "behaviour_score": 1,
+}
+
+
+def assemble(df: DataFrame, features: tuple[str, ...]) -> DataFrame:
+    return VectorAssembler(inputCols=list(features), outputCol="features", handleInvalid="keep").transform(df)
+
+
+def fit(kind: str, df: DataFrame, features: tuple[str, ...], seed: int, n_workers: int):
+    """The fitted Spark model of `kind` on df's `features`, `label` (0/1) and `weight`."""
+    df = assemble(df.withColumn("label", F.col("label").cast("double")), features)
+    if kind == "xgboost":
+        from xgboost.spark import SparkXGBClassifier
+
+        estimator = SparkXGBClassifier(
+            features_col="features",
+            label_col="label",
+            weight_col="weight",
+            num_workers=n_workers,
+            n_estimators=200,
+            max_depth=4,
+            learning_rate=0.05,
+            subsample=0.8,
+            colsample_bytree=0.8,
+            min_child_weight=0.5,
+            reg_lambda=1.0,
+            monotone_constraints="(" + ",".join(str(MONOTONE.get(f, 0)) for f in features) + ")",
+            random_state=seed,
+            verbose=False,  # no per-round log lines in the job's output
+            verbosity=0,
+        )
+    else:
+        from pyspark.ml.classification import GBTClassifier
+
+        estimator = GBTClassifier(
+            featuresCol="features",
+            labelCol="label",
+            weightCol="weight",
+            maxIter=60,
+            maxDepth=4,
+            stepSize=0.1,
+            subsamplingRate=0.8,
+            seed=seed,
+        )
+    return estimator.fit(df)
+
+
+def probability(model, df: DataFrame, features: tuple[str, ...], column: str) -> DataFrame:
+    """df with `column` = the model's probability of the positive class."""
+    out = model.transform(assemble(df, features))
+    return out.withColumn(column, vector_to_array("probability")[1]).drop(
+        "features", "rawPrediction", "prediction", "probability"
+    )
+
+
+def importances(kind: str, model, features: tuple[str, ...]) -> dict[str, float]:
+    """Share of the model's gain (xgboost) or impurity decrease (GBT) per feature."""
+    if kind == "gbt":
+        values = model.featureImportances.toArray()
+    else:
+        gain = model.get_booster().get_score(importance_type="gain")
+        values = np.array([gain.get(f"f{k}", gain.get(name, 0.0)) for k, name in enumerate(features)])
+    total = float(np.sum(values)) or 1.0
+    return {name: float(v) / total for name, v in zip(features, values, strict=True)}
+
+
+def load(kind: str, path: str):
+    if kind == "xgboost":
+        from xgboost.spark import SparkXGBClassifierModel
+
+        return SparkXGBClassifierModel.load(path)
+    from pyspark.ml.classification import GBTClassificationModel
+
+    return GBTClassificationModel.load(path)
