@@ -124,6 +124,14 @@ def later_duplicate(df: DataFrame, key: str) -> Column:
     return F.when(F.col(key).isNull(), F.lit(False)).otherwise(F.row_number().over(w) > 1)
 
 
+def outside_day(ts: Column, ds: str, tolerance_hours: float) -> Column:
+    """True when a timestamp falls outside the ds day (UTC) ± the late-arrival tolerance."""
+    day = dt.date.fromisoformat(ds)
+    lo = dt.datetime.combine(day, dt.time()) - dt.timedelta(hours=tolerance_hours)
+    hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) + dt.timedelta(hours=tolerance_hours)
+    return (ts < F.lit(lo)) | (ts >= F.lit(hi))
+
+
 def mark_duplicates(df: DataFrame, id_col: str, already_ingested: DataFrame | None) -> DataFrame:
     """Adds the trimmed `id_col`; an otherwise valid row whose id was ingested before (column
     `id_col` of `already_ingested`) or appears earlier in this delivery gets `duplicate_<id_col>`."""
@@ -169,9 +177,6 @@ def classify_events(
     a duplicate too, so a producer's re-delivery never double counts. A watch time above
     `max_watch_ms` passes the type checks but is implausible: quarantined as well.
     """
-    day = dt.date.fromisoformat(ds)
-    lo = dt.datetime.combine(day, dt.time()) - dt.timedelta(hours=late_tolerance_hours)
-    hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) + dt.timedelta(hours=late_tolerance_hours)
     df = parse_json(lines, "landing_events")
     ts = F.expr("try_cast(j.event_ts AS TIMESTAMP)")
     watch = F.col("j.watch_ms")
@@ -187,7 +192,7 @@ def classify_events(
         )
         .when(F.expr("try_cast(j.watch_ms AS BIGINT)") > F.lit(max_watch_ms), "implausible_watch_ms")
         .when(F.col("j.region") != F.lit(region), "region_mismatch")
-        .when((ts < F.lit(lo)) | (ts >= F.lit(hi)), "timestamp_out_of_window")
+        .when(outside_day(ts, ds, late_tolerance_hours), "timestamp_out_of_window")
     )
     df = mark_duplicates(df.withColumn("reason", reason), "event_id", already_ingested_ids)
     valid = df.where(F.col("reason").isNull()).select(

@@ -3,8 +3,6 @@ bad line, with the same rules as events (one outcome per line, so counts balance
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -12,6 +10,7 @@ from .events import (
     ISO_TS_WITH_ZONE,
     Classified,
     mark_duplicates,
+    outside_day,
     parse_json,
     quarantine_rows,
     structural_reason,
@@ -36,9 +35,6 @@ def classify_decisions(
     (`policy_mismatch` otherwise). `already_ingested_ids` (column `decision_id`) are ids of earlier
     days: seeing one again is a duplicate.
     """
-    day = dt.date.fromisoformat(ds)
-    lo = dt.datetime.combine(day, dt.time()) - dt.timedelta(hours=late_tolerance_hours)
-    hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) + dt.timedelta(hours=late_tolerance_hours)
     df = parse_json(lines, "landing_moderation")
     ts = F.expr("try_cast(j.decided_ts AS TIMESTAMP)")
     approved = F.col("j.decision") == "approved"
@@ -49,7 +45,7 @@ def classify_decisions(
         .when(approved != (F.col("j.policy") == "none"), "policy_mismatch")
         .when(~F.col("j.decided_ts").rlike(ISO_TS_WITH_ZONE) | ts.isNull(), "invalid_timestamp")
         .when(F.col("j.region") != F.lit(region), "region_mismatch")
-        .when((ts < F.lit(lo)) | (ts >= F.lit(hi)), "timestamp_out_of_window")
+        .when(outside_day(ts, ds, late_tolerance_hours), "timestamp_out_of_window")
     )
     df = mark_duplicates(df.withColumn("reason", reason), "decision_id", already_ingested_ids)
     valid = df.where(F.col("reason").isNull()).select(
