@@ -28,8 +28,12 @@ PRIOR = "prior"
 REPORT_BUCKETS = 5  # the prior's report-count buckets: 0 .. 4, and 5 or more
 PRIOR_STRENGTH = 2.0  # pseudo-reviews of the smoothing prior
 REPORT_FEATURES = ("reports", "distinct_reporters", "reports_6h", "report_rate")
-BEHAVIOUR_FEATURES = tuple(f for f in FEATURES if f not in REPORT_FEATURES)
-MODEL_FEATURES = (*FEATURES, "behaviour_score")
+# Today's review picks the most-reported videos first, then the oldest: among reviewed videos the
+# young ones are the reported ones. Age (and the upload hour) would stand in for reports and
+# extrapolate to tonight's uploads, which no reviewed video resembles; the model leaves them out.
+SELECTION_CONFOUNDED = ("age_hours", "upload_hour")
+BEHAVIOUR_FEATURES = tuple(f for f in FEATURES if f not in REPORT_FEATURES + SELECTION_CONFOUNDED)
+MODEL_FEATURES = (*(f for f in FEATURES if f not in SELECTION_CONFOUNDED), "behaviour_score")
 MIN_CALIBRATION_POSITIVES = 5
 
 

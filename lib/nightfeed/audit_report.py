@@ -62,7 +62,7 @@ def render(
         for m in METHODS
     )
     holds = ", ".join(
-        f"{k.replace('_', ' ')}: {_fmt(value.get(('holds', k)))}"
+        f"{k.replace('_', ' ')}: {int(value.get(('holds', k), 0))}"
         for k in ("held", "held_violating", "held_benign")
     )
     queue = queue.sort_values("rank").head(top)
@@ -78,7 +78,8 @@ def render(
     )
     body = (
         f"<h1>Audit queue — {html.escape(region)}, {html.escape(ds)}</h1>"
-        f"<p>{_fmt(value.get(('queue', 'videos')))} videos wait for review; capacity C = {capacity} per day. "
+        f"<p>{int(value.get(('queue', 'videos'), 0))} videos wait for review; "
+        f"capacity C = {capacity} per day. "
         f"Labels: {html.escape(truth)}. Safety holds — {holds}.</p>"
         f"<h2>Review orders at capacity C</h2><table><tr><th>order</th>{head}</tr>{rows}</table>"
         f"<div class='charts'>{charts}</div>"
