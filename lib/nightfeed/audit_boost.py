@@ -11,7 +11,6 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-KINDS = ("xgboost", "gbt")
 # Labels are few (a region reviews a handful of videos a day), so xgboost is told the direction of
 # the features whose effect is known: more reports, skips or prior removals never lower the risk;
 # more completion, likes or account age never raise it.

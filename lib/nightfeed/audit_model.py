@@ -21,8 +21,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from . import audit_boost
-from .audit_boost import KINDS
 from .audit_features import FEATURES
+from .settings import AUDIT_MODELS as KINDS
 
 PRIOR = "prior"
 REPORT_BUCKETS = 5  # the prior's report-count buckets: 0 .. 4, and 5 or more

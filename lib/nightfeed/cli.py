@@ -29,9 +29,9 @@ def _stage_options(p: argparse.ArgumentParser, options) -> None:
 
             choices = MODEL_NAMES
         elif opt.choices_from == "audit_models":
-            from .audit_model import KINDS
+            from .settings import AUDIT_MODELS
 
-            choices = KINDS
+            choices = AUDIT_MODELS
         p.add_argument(opt.flag, dest=opt.dest, type=opt.type, choices=choices, default=None, help=opt.help)
 
 

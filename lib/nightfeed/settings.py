@@ -99,6 +99,7 @@ class SyntheticSettings:
 
 
 REVIEW_CAPACITY = 8
+AUDIT_MODELS = ("xgboost", "gbt")  # the audit classifiers (`audit_boost`); named here, free of Spark
 
 
 @dataclass(frozen=True)
