@@ -24,9 +24,10 @@ def _prior_ids(t: LakeTables, table: str, region: str, ds: str, cfg: RegionConfi
     )
 
 
-def _land(t: LakeTables, result: ev.Classified, table: str, region: str, ds: str, cfg: RegionConfig) -> dict:
+def _land(
+    t: LakeTables, result: ev.Classified, table: str, quarantine: str, region: str, ds: str, cfg: RegionConfig
+) -> dict:
     """Write the quarantine rows, then (if the quarantined share is within the limit) the valid rows."""
-    quarantine = table.replace("_decisions", "") + "_quarantine"
     result.frame.persist()
     reasons = {r["reason"] or "": r["count"] for r in result.frame.groupBy("reason").count().collect()}
     n_valid = reasons.pop("", 0)
@@ -60,7 +61,7 @@ def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     result = ev.classify_events(
         lines, region, ds, cfg.ingest.late_arrival_tolerance_hours, prior, cfg.ingest.max_watch_ms
     )
-    summary = _land(t, result, "bronze/events", region, ds, cfg)
+    summary = _land(t, result, "bronze/events", "bronze/events_quarantine", region, ds, cfg)
     item_dir = lake.landing("items", region, ds)
     if item_dir.is_dir():
         items = ev.classify_items(ev.read_lines(spark, item_dir), region, ds)
@@ -93,4 +94,4 @@ def ingest_moderation(spark: SparkSession, lake: Lake, region: str, ds: str, cfg
     result = mod.classify_decisions(
         ev.read_lines(spark, folder), region, ds, cfg.ingest.late_arrival_tolerance_hours, prior
     )
-    return _land(t, result, "bronze/moderation_decisions", region, ds, cfg)
+    return _land(t, result, "bronze/moderation_decisions", "bronze/moderation_quarantine", region, ds, cfg)
