@@ -120,3 +120,11 @@ def test_reasons_name_what_is_far_from_the_region_median():
         "report rate 8.0× region median",  # 0.5 × log2(8)
         "reports 4 (region median 0)",  # 0.1 × (4 + 4)
     ]
+    strong = row.assign(evidence=3.0)
+    got = audit_queue.reasons(strong, {**importances, "evidence": 1.0}, medians)[0]
+    assert got[0] == "skips, completions and likes 20× likelier from a violating video"  # e³
+    assert audit_queue.reasons(row.assign(evidence=1.9), importances, medians)[0] == [
+        "creator's prior removals 2 (region median 0)",
+        "report rate 8.0× region median",
+        "reports 4 (region median 0)",
+    ]

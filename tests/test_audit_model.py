@@ -15,7 +15,9 @@ def labeled(spark):
     n = 600
     y = rng.random(n) < 0.2
     cols = {f: rng.random(n) for f in FEATURES}
-    cols["skip_rate"] = np.clip(rng.normal(0.3 + 0.3 * y, 0.1), 0, 1)
+    cols["impressions"] = rng.poisson(20, n).astype(float)
+    cols["skips"] = rng.binomial(cols["impressions"].astype(int), 0.3 + 0.3 * y).astype(float)
+    cols["skip_rate"] = cols["skips"] / np.maximum(cols["impressions"], 1)
     cols["creator_prior_removals"] = rng.poisson(0.2 + 2.0 * y).astype(float)
     cols["reports"] = rng.poisson(0.3 + 0.5 * y).astype(float)
     cols["distinct_reporters"] = cols["reports"]
@@ -42,8 +44,10 @@ def test_classifier_learns_calibrates_and_round_trips(kind, labeled, tmp_path):
     assert scored["risk_score"].between(0, 1).all()
     assert average_precision(scored["label"].to_numpy()) > 0.7
     assert abs(scored["risk_score"].mean() - scored["label"].mean()) < 0.1  # calibrated on average
-    top = max(model.importances, key=model.importances.get)
-    assert top in ("skip_rate", "creator_prior_removals", "behaviour_score")
+    trees = {k: v for k, v in model.importances.items() if k != "evidence"}
+    assert max(trees, key=trees.get) in ("skip_rate", "skips", "creator_prior_removals")
+    evidence = model.risk(test).groupBy("label").avg("evidence").toPandas().set_index("label")
+    assert evidence.loc[1].item() > 1.0 > -1.0 > evidence.loc[0].item()  # skips weighed as binomial counts
     model.save(tmp_path / "m")
     again = AuditModel.load(tmp_path / "m").risk(test).select("item_id", "risk_score").toPandas()
     assert np.allclose(

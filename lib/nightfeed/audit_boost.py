@@ -1,7 +1,8 @@
 """The two gradient-boosting backends of the audit, behind one small API: build an estimator for a
 feature list, fit it, get raw probabilities and importances, save and load it.
 `xgboost` is xgboost's PySpark estimator (training distributed over Spark tasks, monotone
-constraints), `gbt` is Spark MLlib's GBTClassifier."""
+constraints, boosting from a base margin), `gbt` is Spark MLlib's GBTClassifier (no base margin:
+the margin column becomes one more feature)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ MONOTONE = {
     "completion_rate": -1,
     "like_rate": -1,
     "creator_account_age_days": -1,
-    "behaviour_score": 1,
+    "evidence": 1,
 }
 
 
@@ -34,8 +35,15 @@ def assemble(df: DataFrame, features: tuple[str, ...]) -> DataFrame:
     return VectorAssembler(inputCols=list(features), outputCol="features", handleInvalid="keep").transform(df)
 
 
-def fit(kind: str, df: DataFrame, features: tuple[str, ...], seed: int, n_workers: int):
-    """The fitted Spark model of `kind` on df's `features`, `label` (0/1) and `weight`."""
+def inputs(kind: str, features: tuple[str, ...], margin: str) -> tuple[str, ...]:
+    """The feature columns `kind` is fit on: xgboost boosts from the margin, GBT learns it as a feature."""
+    return features if kind == "xgboost" else (*features, margin)
+
+
+def fit(kind: str, df: DataFrame, features: tuple[str, ...], margin: str, seed: int, n_workers: int):
+    """The fitted Spark model of `kind` on df's `features`, `margin` (log-odds to start from),
+    `label` (0/1) and `weight`."""
+    features = inputs(kind, features, margin)
     df = assemble(df.withColumn("label", F.col("label").cast("double")), features)
     if kind == "xgboost":
         from xgboost.spark import SparkXGBClassifier
@@ -44,6 +52,7 @@ def fit(kind: str, df: DataFrame, features: tuple[str, ...], seed: int, n_worker
             features_col="features",
             label_col="label",
             weight_col="weight",
+            base_margin_col=margin,
             num_workers=n_workers,
             n_estimators=200,
             max_depth=4,
@@ -73,16 +82,19 @@ def fit(kind: str, df: DataFrame, features: tuple[str, ...], seed: int, n_worker
     return estimator.fit(df)
 
 
-def probability(model, df: DataFrame, features: tuple[str, ...], column: str) -> DataFrame:
+def probability(
+    kind: str, model, df: DataFrame, features: tuple[str, ...], margin: str, column: str
+) -> DataFrame:
     """df with `column` = the model's probability of the positive class."""
-    out = model.transform(assemble(df, features))
+    out = model.transform(assemble(df, inputs(kind, features, margin)))
     return out.withColumn(column, vector_to_array("probability")[1]).drop(
         "features", "rawPrediction", "prediction", "probability"
     )
 
 
-def importances(kind: str, model, features: tuple[str, ...]) -> dict[str, float]:
+def importances(kind: str, model, features: tuple[str, ...], margin: str) -> dict[str, float]:
     """Share of the model's gain (xgboost) or impurity decrease (GBT) per feature."""
+    features = inputs(kind, features, margin)
     if kind == "gbt":
         values = model.featureImportances.toArray()
     else:

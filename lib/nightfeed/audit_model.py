@@ -1,13 +1,13 @@
 """Content-audit classifiers trained and applied on Spark, with calibrated probabilities.
 
-Reviewed videos are few (a region reviews a handful a day), so the classifier learns in two
-steps. A behaviour model learns, from every video of the night, which viewing patterns and
-creator histories go with being reported (a weak label: most reports hit violating videos) —
-without the report features themselves. Its score joins the features of the main model, fit on
-the reviewed videos (label: removed or restricted) with the selection weights. `xgboost` uses
-xgboost's PySpark estimator for both, `gbt` Spark MLlib's GBTClassifier (`audit_boost`); `prior`
-stands in while a region has too few labels (the smoothed violation rate of reviewed videos per
-report count). Raw scores are Platt-calibrated on the time-based validation rows, so
+Reviewed videos are few (a region reviews a handful a day), so the classifier does not start from
+nothing: its starting log-odds are the evidence of each video's viewing counts (`audit_evidence`,
+rates fit on the reviewed violating videos against the whole night) plus the training base rate,
+and the boosted trees learn from the labels (removed or restricted, with the selection weights)
+what reports, creator history and the rest add. `xgboost` uses xgboost's PySpark estimator with
+that base margin, `gbt` Spark MLlib's GBTClassifier with the evidence as a feature (`audit_boost`);
+`prior` stands in while a region has too few labels (the smoothed violation rate of reviewed
+videos per report count). Raw scores are Platt-calibrated on the time-based validation rows, so
 `risk_score` reads as a probability. Interface like the recommenders: fit, risk, save, load.
 """
 
@@ -21,19 +21,19 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from . import audit_boost
+from .audit_evidence import evidence, fit_rates
 from .audit_features import FEATURES
 from .settings import AUDIT_MODELS as KINDS
 
 PRIOR = "prior"
 REPORT_BUCKETS = 5  # the prior's report-count buckets: 0 .. 4, and 5 or more
 PRIOR_STRENGTH = 2.0  # pseudo-reviews of the smoothing prior
-REPORT_FEATURES = ("reports", "distinct_reporters", "reports_6h", "report_rate")
 # Today's review picks the most-reported videos first, then the oldest: among reviewed videos the
 # young ones are the reported ones. Age (and the upload hour) would stand in for reports and
 # extrapolate to tonight's uploads, which no reviewed video resembles; the model leaves them out.
 SELECTION_CONFOUNDED = ("age_hours", "upload_hour")
-BEHAVIOUR_FEATURES = tuple(f for f in FEATURES if f not in REPORT_FEATURES + SELECTION_CONFOUNDED)
-MODEL_FEATURES = (*(f for f in FEATURES if f not in SELECTION_CONFOUNDED), "behaviour_score")
+MODEL_FEATURES = tuple(f for f in FEATURES if f not in SELECTION_CONFOUNDED)
+MARGIN = "base_margin"  # the log-odds the trees start from: evidence + training base rate
 MIN_CALIBRATION_POSITIVES = 5
 
 
@@ -69,39 +69,38 @@ def platt(raw: np.ndarray, label: np.ndarray, weight: np.ndarray, steps: int = 5
 
 
 class AuditModel:
-    """A fitted audit classifier: behaviour and main Spark models (none for `prior`), calibration
-    and importances."""
+    """A fitted audit classifier: the evidence rates, base rate and Spark model (none for `prior`),
+    calibration and importances."""
 
     def __init__(self, kind: str = "xgboost", seed: int = 42, n_workers: int = 1):
         if kind not in (*KINDS, PRIOR):
             raise ValueError(f"unknown audit model {kind!r}; choose from {', '.join(KINDS)}")
         self.kind, self.seed, self.n_workers = kind, seed, n_workers
-        self.behaviour_model = None
         self.spark_model = None
+        self.rates: dict[str, tuple[float, float]] = {}
+        self.base_logit = 0.0
         self.calibration = (1.0, 0.0)
         self.importances: dict[str, float] = {}
         self.prior_rates: list[float] = []
 
     def fit(self, train: DataFrame, valid: DataFrame, population: DataFrame | None = None) -> AuditModel:
         """train/valid: FEATURES, `label` (0/1) and `weight`; valid calibrates (may be empty).
-        population: every video of the night (FEATURES) for the behaviour model; default train."""
+        population: every video of the night (FEATURES), the evidence's baseline; default train."""
         if self.kind == PRIOR:
             self._fit_prior(train.unionByName(valid))
             return self
-        weak = (
-            (population if population is not None else train)
-            .select(*FEATURES)
-            .withColumns({"label": (F.col("distinct_reporters") >= 1).cast("int"), "weight": F.lit(1.0)})
+        self.rates = fit_rates(
+            train.where(F.col("label") == 1), population if population is not None else train
         )
-        classes = weak.agg(F.min("label"), F.max("label")).first()
-        if classes[0] != classes[1]:  # a night without any report has nothing to learn from
-            self.behaviour_model = audit_boost.fit(
-                self.kind, weak, BEHAVIOUR_FEATURES, self.seed, self.n_workers
-            )
+        totals = train.agg(F.sum(F.col("weight") * F.col("label")), F.sum("weight")).first()
+        rate = min(max((totals[0] or 0.0) / (totals[1] or 1.0), 1e-4), 1 - 1e-4)
+        self.base_logit = float(np.log(rate / (1 - rate)))
         self.spark_model = audit_boost.fit(
-            self.kind, self._behaviour(train), MODEL_FEATURES, self.seed, self.n_workers
+            self.kind, self._with_margin(train), MODEL_FEATURES, MARGIN, self.seed, self.n_workers
         )
-        self.importances = audit_boost.importances(self.kind, self.spark_model, MODEL_FEATURES)
+        trees = audit_boost.importances(self.kind, self.spark_model, MODEL_FEATURES, MARGIN)
+        trees.pop(MARGIN, None)  # GBT's share of the evidence: every score starts from it anyway
+        self.importances = {**trees, "evidence": 1.0}
         rows = self._raw(valid).select("raw", "label", "weight").toPandas()
         if len(rows):
             self.calibration = platt(
@@ -109,13 +108,15 @@ class AuditModel:
             )
         return self
 
-    def _behaviour(self, df: DataFrame) -> DataFrame:
-        if self.behaviour_model is None:
-            return df.withColumn("behaviour_score", F.lit(0.0))
-        return audit_boost.probability(self.behaviour_model, df, BEHAVIOUR_FEATURES, "behaviour_score")
+    def _with_margin(self, df: DataFrame) -> DataFrame:
+        return df.withColumn("evidence", evidence(self.rates)).withColumn(
+            MARGIN, F.col("evidence") + F.lit(self.base_logit)
+        )
 
     def _raw(self, df: DataFrame) -> DataFrame:
-        return audit_boost.probability(self.spark_model, self._behaviour(df), MODEL_FEATURES, "raw")
+        return audit_boost.probability(
+            self.kind, self.spark_model, self._with_margin(df), MODEL_FEATURES, MARGIN, "raw"
+        ).drop(MARGIN)
 
     def _fit_prior(self, labeled: DataFrame) -> None:
         counts = labeled.groupBy(report_bucket().alias("b")).agg(
@@ -134,7 +135,7 @@ class AuditModel:
 
     def risk(self, df: DataFrame) -> DataFrame:
         """df with `risk_score` (the calibrated probability that the video violates a policy) and,
-        for the boosted models, `behaviour_score`."""
+        for the boosted models, `evidence` (log-likelihood ratio of its viewing counts)."""
         if self.kind == PRIOR:
             rates = F.array(*[F.lit(r) for r in self.prior_rates])
             return df.withColumn("risk_score", F.element_at(rates, report_bucket() + 1))
@@ -147,12 +148,12 @@ class AuditModel:
         path.mkdir(parents=True, exist_ok=True)
         if self.spark_model is not None:
             self.spark_model.write().overwrite().save(str(path / "estimator"))
-        if self.behaviour_model is not None:
-            self.behaviour_model.write().overwrite().save(str(path / "behaviour"))
         meta = {
             "kind": self.kind,
             "seed": self.seed,
             "calibration": self.calibration,
+            "evidence_rates": self.rates,
+            "base_logit": self.base_logit,
             "importances": self.importances,
             "prior_rates": self.prior_rates,
             "features": list(MODEL_FEATURES),
@@ -167,8 +168,8 @@ class AuditModel:
         model = cls(meta["kind"], meta["seed"])
         model.calibration = tuple(meta["calibration"])
         model.importances, model.prior_rates = meta["importances"], meta["prior_rates"]
+        model.rates = {k: tuple(v) for k, v in meta["evidence_rates"].items()}
+        model.base_logit = meta["base_logit"]
         if model.kind in KINDS:
             model.spark_model = audit_boost.load(model.kind, str(path / "estimator"))
-        if (path / "behaviour").exists():
-            model.behaviour_model = audit_boost.load(model.kind, str(path / "behaviour"))
         return model

@@ -27,8 +27,8 @@ REASON_FEATURES = {  # feature -> words; features where a high value means risk
     "creator_prior_restrictions": "creator's prior restrictions",
     "creator_prior_reports": "reports on the creator's other videos",
     "impressions_24h": "views in the last 24 h",
-    "behaviour_score": "viewing pattern like reported videos",
 }
+EVIDENCE_REASON = 2.0  # nats: viewing counts at least e² ≈ 7× likelier from a violating video
 LOW_FEATURES = {  # feature -> words; features where a low value means risk
     "completion_rate": "completion rate",
     "creator_account_age_days": "creator account age",
@@ -88,8 +88,17 @@ def reasons(queue: pd.DataFrame, importances: dict[str, float], medians: dict[st
     out = []
     for _, row in queue.iterrows():
         found = []
+        weight = float(row.get("evidence", 0.0))  # the `prior` model weighs no viewing evidence
+        if weight >= EVIDENCE_REASON:
+            likelier = f"{math.exp(weight):,.0f}×" if weight < math.log(1e4) else "over 10,000×"
+            found.append(
+                (
+                    importances.get("evidence", 0.0) * weight,
+                    f"skips, completions and likes {likelier} likelier from a violating video",
+                )
+            )
         for feat, words in REASON_FEATURES.items():
-            if feat not in row:  # e.g. the `prior` model has no behaviour score
+            if feat not in row:
                 continue
             value, median = float(row[feat]), float(medians.get(feat, 0.0))
             if value > 0 and value >= 2 * median:
