@@ -21,18 +21,28 @@ BASE_RATE = 0.03
 
 def feature_table(spark: SparkSession, rows: int, seed: int = 7):
     """`rows` videos with every audit feature, `label` and `weight` (1); violating videos are
-    reported, skipped and made by creators with removals more often, as on the platform."""
+    reported, skipped and made by creators with removals more often, as on the platform. The
+    viewing counts are consistent (skips about binomial in impressions, the rest within plays)."""
     df = spark.range(rows).withColumnRenamed("id", "vid")
     df = df.withColumn("label", (F.rand(seed) < BASE_RATE).cast("int"))
     y = F.col("label").cast("double")
     for k, name in enumerate(FEATURES):
         df = df.withColumn(name, F.rand(seed + 1 + k) * 10.0)
+    impressions, p_skip = F.col("impressions"), 0.35 + 0.08 * y
+    spread = F.sqrt(impressions * p_skip * (1 - p_skip)) * F.randn(seed + 103)
     signal = {
         "reports": F.floor(F.rand(seed + 101) * (1.2 + 1.0 * y)),
         "report_rate": F.rand(seed + 102) * (0.01 + 0.01 * y),
-        "skip_rate": F.least(F.lit(1.0), F.rand(seed + 103) * 0.6 + 0.1 * y),
         "creator_prior_removals": F.floor(F.rand(seed + 104) * (1.0 + 0.8 * y)),
         "creator_account_age_days": F.rand(seed + 105) * (400.0 - 150.0 * y),
+        "impressions": F.floor(F.rand(seed + 106) * 60) + 1,
+        "skips": F.least(impressions, F.greatest(F.lit(0.0), F.round(impressions * p_skip + spread))),
+        "plays": impressions - F.col("skips"),
+        "finishes": F.floor(F.col("plays") * F.rand(seed + 107) * 0.4),
+        "likes": F.floor(F.col("plays") * F.rand(seed + 108) * 0.2),
+        "shares": F.floor(F.col("plays") * F.rand(seed + 109) * 0.05),
+        "comments": F.floor(F.col("plays") * F.rand(seed + 110) * 0.05),
+        "skip_rate": F.col("skips") / impressions,
     }
     for name, column in signal.items():
         df = df.withColumn(name, column.cast("double"))
