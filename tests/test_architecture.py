@@ -30,6 +30,7 @@ LAYERS = [
         "moderation",
         "audit_features",
         "audit_model",
+        "audit_evidence",
         "audit_boost",
         "audit_queue",
         "audit_eval",

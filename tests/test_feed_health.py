@@ -75,3 +75,19 @@ def test_model_metrics_change_against_the_previous_day():
     assert out["model_ndcg@10_change"] == pytest.approx(0.05)
     assert "popularity_ndcg@10_change" not in out
     assert feed_health.model_metrics(today, None) == today
+
+
+def test_hold_effects_count_slots_of_violating_and_benign_videos_with_and_without_holds():
+    with_holds = pd.Series({"ok": 5, "bad_unheld": 2})
+    without = pd.Series({"ok": 3, "bad_unheld": 2, "bad_held": 4, "benign_held": 1})
+    violating = {"bad_unheld": 1, "bad_held": 1, "ok": 0}
+    got = feed_health.hold_effects(with_holds, without, {"bad_held", "benign_held", "never_shown"}, violating)
+    assert got == {
+        "audit_violating_slots": 2.0,
+        "audit_violating_slots_without_holds": 6.0,
+        "audit_held_videos": 3.0,
+        "audit_held_benign_videos": 2.0,  # benign_held and never_shown
+        "audit_held_benign_slots_without_holds": 1.0,
+    }
+    empty = feed_health.hold_effects(pd.Series(dtype=int), pd.Series(dtype=int), set(), {})
+    assert empty["audit_violating_slots"] == 0.0 and empty["audit_held_videos"] == 0.0

@@ -96,3 +96,26 @@ def model_metrics(today: dict[str, float], previous: dict[str, float] | None) ->
 
 def _share(part, whole) -> float:
     return float(part) / float(whole) if whole else 0.0
+
+
+def hold_effects(
+    with_holds: pd.Series, without_holds: pd.Series, held: set[str], violating: dict[str, int]
+) -> dict[str, float]:
+    """What the audit's safety holds did to tonight's feeds. with_holds / without_holds: feed slots
+    per item_id with the holds (the feeds written) and without them (the same scoring, nothing
+    held); held: the held item_ids; violating: item_id -> 1 if it truly violates a policy."""
+
+    def slots(per_item: pd.Series, keep) -> float:
+        return float(per_item[[keep(i) for i in per_item.index]].sum()) if len(per_item) else 0.0
+
+    def bad(item: str) -> bool:
+        return violating.get(item, 0) == 1
+
+    benign_held = {i for i in held if not bad(i)}
+    return {
+        "audit_violating_slots": slots(with_holds, bad),
+        "audit_violating_slots_without_holds": slots(without_holds, bad),
+        "audit_held_videos": float(len(held)),
+        "audit_held_benign_videos": float(len(benign_held)),
+        "audit_held_benign_slots_without_holds": slots(without_holds, lambda i: i in benign_held),
+    }

@@ -40,6 +40,7 @@ TABLES: dict[str, Table] = {
         Table("silver/interactions", "silver_interactions"),
         Table("silver/exclusions", "silver_exclusions"),
         Table("silver/feed_candidates", "feeds"),
+        Table("silver/feed_slots_without_holds", "silver_feed_slots_without_holds"),
         Table("gold/user_features", "gold_user_features"),
         Table("gold/item_features", "gold_item_features"),
         Table("gold/model_registry", "gold_model_registry"),

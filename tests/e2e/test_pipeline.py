@@ -96,6 +96,16 @@ def test_audit_queue_metrics_report_and_cli(spark, tiny_lake):
         held = set(queue[queue["held"]]["item_id"])
         feeds = tables.read_slice(spark, lake.table("gold/feeds"), region, DS).toPandas()
         assert not held & set(feeds["item_id"])
+        without = tables.read_slice(
+            spark, lake.table("silver/feed_slots_without_holds"), region, DS
+        ).toPandas()
+        assert without["slots"].sum() >= len(feeds) > 0  # same users; nothing held: never fewer slots
+        effects = tables.read_slice(spark, lake.table("gold/feed_metrics"), region, DS).toPandas()
+        effects = effects[effects.metric.str.startswith("audit_")].set_index("metric")["value"]
+        assert effects["audit_held_videos"] == len(held)
+        slots = results[region]["score_feeds"]["held_item_slots_without_holds"]
+        assert slots == without[without.item_id.isin(held)]["slots"].sum()
+        assert effects["audit_violating_slots_without_holds"] >= 0 <= effects["audit_violating_slots"]
     index = (lake.root / "reports" / "quality" / "index.html").read_text()
     assert f"../audit/region={REGIONS[0]}/ds={DS}/queue.html" in index
     out = subprocess.run(

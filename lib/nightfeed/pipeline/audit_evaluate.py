@@ -3,42 +3,14 @@ model and the three baselines -> gold/audit_metrics and reports/audit/region=R/d
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from .. import audit_eval, audit_report, reports
-from ..audit_features import VIOLATING_DECISIONS, cutoff
 from ..config import Lake
 from ..settings import RegionConfig
 from ..tables import LakeTables
-
-
-def truth_path(lake: Lake, region: str) -> Path:
-    return lake.root / "landing" / "audit_truth" / f"region={region}" / "truth.jsonl"
-
-
-def _labels(t: LakeTables, lake: Lake, region: str, ds: str) -> tuple[dict[str, int], str]:
-    """item_id -> 1 if it violates a policy: from the truth file when there is one, else from the
-    decisions taken after ds that the lake holds by now."""
-    path = truth_path(lake, region)
-    if path.exists():
-        truth = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        return {r["item_id"]: int(r["policy"] != "none") for r in truth}, "hidden truth"
-    later = (
-        t.read("bronze/moderation_decisions")
-        .where(
-            (F.col("region") == region)
-            & (F.col("decided_ts") >= F.lit(cutoff(ds)))
-            & (F.col("reviewer") != "auto")
-        )
-        .select("item_id", F.col("decision").isin(*VIOLATING_DECISIONS).cast("int").alias("v"))
-        .collect()
-    )
-    return {r["item_id"]: r["v"] for r in later}, "decisions after ds (unreviewed videos count as benign)"
+from .inputs import violation_labels
 
 
 def evaluate_audit(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
@@ -52,7 +24,7 @@ def evaluate_audit(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
         .join(features, "item_id", "left")
         .toPandas()
     )
-    labels, source = _labels(t, lake, region, ds)
+    labels, source = violation_labels(t, lake, region, ds)
     queue["violating"] = queue["item_id"].map(labels).fillna(0).astype(int)
     metrics = audit_eval.evaluate(queue, capacity)
     held = queue[queue["held"]]

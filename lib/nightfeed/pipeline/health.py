@@ -1,5 +1,7 @@
-"""Stage feed_health: creator-side health of the feed published for (region, ds), and the live
-model's offline metrics against the previous day -> gold/feed_metrics (region, ds, metric, value)."""
+"""Stage feed_health: creator-side health of the feed published for (region, ds), the live model's
+offline metrics against the previous day, and what the audit's holds changed (feed slots of truly
+violating videos with and without holds, benign videos held) -> gold/feed_metrics (region, ds,
+metric, value)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from pyspark.sql import functions as F
 
 from .. import schemas
 from ..config import Lake
-from ..feed_health import feed_aggregates, health_metrics, model_metrics
+from ..feed_health import feed_aggregates, health_metrics, hold_effects, model_metrics
 from ..settings import RegionConfig
 from ..tables import TABLES, LakeTables
+from .inputs import held_items, violation_labels
 
 CATALOG = ("item_id", "creator_id", "created_ts", "moderation_status", "is_fresh")
 
@@ -30,10 +33,23 @@ def feed_health(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
         cfg.feed.eligible_moderation,
     )
     metrics.update(model_metrics(*_offline_metrics(t, region, ds)))
+    if t.exists("silver/feed_slots_without_holds"):
+        metrics.update(_hold_effects(t, lake, region, ds))
     rows = [{"region": region, "ds": ds, "metric": m, "value": float(v)} for m, v in sorted(metrics.items())]
     schema = schemas.load(TABLES["gold/feed_metrics"].schema)
     t.write_slice("gold/feed_metrics", spark.createDataFrame(rows, schema), region, ds)
     return {"metrics": {m: round(v, 4) for m, v in metrics.items() if not m.endswith("_change")}}
+
+
+def _hold_effects(t: LakeTables, lake: Lake, region: str, ds: str) -> dict[str, float]:
+    def slots(table: str):
+        per_item = t.read_slice(table, region, ds).groupBy("item_id").agg(F.count("*").alias("n"))
+        return per_item.toPandas().set_index("item_id")["n"]
+
+    without = t.read_slice("silver/feed_slots_without_holds", region, ds).toPandas()
+    held = {r["item_id"] for r in held_items(t, region, ds).collect()}
+    labels, _ = violation_labels(t, lake, region, ds)
+    return hold_effects(slots("silver/feed_candidates"), without.set_index("item_id")["slots"], held, labels)
 
 
 def _offline_metrics(t: LakeTables, region: str, ds: str) -> tuple[dict, dict | None]:

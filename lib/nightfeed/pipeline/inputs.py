@@ -1,13 +1,18 @@
-"""Inputs several stages read the same way: the day's catalog and a window of bronze events."""
+"""Inputs several stages read the same way: the day's catalog, a window of bronze events, the
+audit's holds and which videos truly violate a policy."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from .. import features
+from ..audit_features import VIOLATING_DECISIONS, cutoff
+from ..config import Lake
 from ..errors import NightfeedError
 from ..tables import LakeTables
 
@@ -39,3 +44,27 @@ def window_events(t: LakeTables, region: str, ds: str, days: int) -> DataFrame:
 def held_items(t: LakeTables, region: str, ds: str) -> DataFrame:
     """item_id, held: the videos the night's audit queue holds out of the feeds."""
     return t.read_slice("gold/audit_queue", region, ds).where("held").select("item_id", "held")
+
+
+def truth_path(lake: Lake, region: str) -> Path:
+    return lake.root / "landing" / "audit_truth" / f"region={region}" / "truth.jsonl"
+
+
+def violation_labels(t: LakeTables, lake: Lake, region: str, ds: str) -> tuple[dict[str, int], str]:
+    """item_id -> 1 if it violates a policy: from the truth file when there is one, else from the
+    decisions taken after ds that the lake holds by now."""
+    path = truth_path(lake, region)
+    if path.exists():
+        truth = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return {r["item_id"]: int(r["policy"] != "none") for r in truth}, "hidden truth"
+    later = (
+        t.read("bronze/moderation_decisions")
+        .where(
+            (F.col("region") == region)
+            & (F.col("decided_ts") >= F.lit(cutoff(ds)))
+            & (F.col("reviewer") != "auto")
+        )
+        .select("item_id", F.col("decision").isin(*VIOLATING_DECISIONS).cast("int").alias("v"))
+        .collect()
+    )
+    return {r["item_id"]: r["v"] for r in later}, "decisions after ds (unreviewed videos count as benign)"

@@ -130,7 +130,7 @@ STAGES: tuple[Stage, ...] = (
             "gold/item_features",
             "gold/audit_queue",
         ),
-        ("silver/feed_candidates",),
+        ("silver/feed_candidates", "silver/feed_slots_without_holds"),
         preload=MODELS,
     ),
     Stage(
@@ -155,7 +155,15 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "feed_health",
         "health",
-        ("gold/feeds", "gold/item_features", "gold/model_metrics"),
+        (
+            "gold/feeds",
+            "gold/item_features",
+            "gold/model_metrics",
+            "silver/feed_candidates",
+            "silver/feed_slots_without_holds",
+            "gold/audit_queue",
+            "landing/audit_truth",
+        ),
         ("gold/feed_metrics",),
     ),
     Stage(

@@ -1,4 +1,5 @@
-"""Stage score_feeds: top-N with the feed rules for every active user -> silver/feed_candidates."""
+"""Stage score_feeds: top-N with the feed rules for every active user -> silver/feed_candidates, and
+what the audit's holds changed -> silver/feed_slots_without_holds."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ CATALOG_COLUMNS = (
 
 
 def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
+    """silver/feed_candidates of ds, and silver/feed_slots_without_holds: the slots every video
+    would have had tonight without the audit's holds (a second scoring pass when anything is held)."""
     t = LakeTables(spark, lake.root)
     reg = registered_model(t, region, ds)
     model, model_users, model_items = load_artifact(lake, reg["artifact_path"])
@@ -35,34 +38,54 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
         .join(held_items(t, region, ds), "item_id", "left")
         .toPandas()
     )
-    ctx = scoring.build_context(model, model_items, catalog, cfg.feed, ds)
-    codes = spark.createDataFrame(pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)}))
     user_index = spark.createDataFrame(
         pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))})
     )
-    batch = scoring_spark.user_blocks(
-        t.require_slice("gold/user_features", region, ds, "build_features").select("user_id"),
-        t.read_slice("silver/interactions", region, ds),
-        t.read_slice("silver/exclusions", region, ds),
-        codes,
-        user_index,
-        ctx.n_model_items,
-    )
+    users = t.require_slice("gold/user_features", region, ds, "build_features").select("user_id")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(cfg.feed.score_block_users))
-    bc = spark.sparkContext.broadcast(ctx)
+
+    def feeds_of(catalog: pd.DataFrame):
+        ctx = scoring.build_context(model, model_items, catalog, cfg.feed, ds)
+        codes = spark.createDataFrame(pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)}))
+        batch = scoring_spark.user_blocks(
+            users,
+            t.read_slice("silver/interactions", region, ds),
+            t.read_slice("silver/exclusions", region, ds),
+            codes,
+            user_index,
+            ctx.n_model_items,
+        )
+        return scoring_spark.score_users(batch, spark.sparkContext.broadcast(ctx))
+
     feeds = (
-        scoring_spark.score_users(batch, bc)
+        feeds_of(catalog)
         .withColumn("region", F.lit(region))
         .withColumn("ds", F.lit(ds))
         .withColumn("model_version", F.lit(reg["model_version"]))
     )
     t.write_slice("silver/feed_candidates", feeds, region, ds)
-    bc.unpersist()
     written = t.read_slice("silver/feed_candidates", region, ds)
+    held = catalog["held"].eq(True)
+    open_feeds = feeds_of(catalog.assign(held=False)) if held.any() else written
+    slots = open_feeds.groupBy("item_id").agg(F.count("*").alias("slots"))
+    t.write_slice(
+        "silver/feed_slots_without_holds",
+        slots.withColumn("region", F.lit(region)).withColumn("ds", F.lit(ds)),
+        region,
+        ds,
+    )
+    held_ids = catalog.loc[held, "item_id"].tolist()
+    held_slots = (
+        t.read_slice("silver/feed_slots_without_holds", region, ds)
+        .where(F.col("item_id").isin(held_ids))
+        .agg(F.sum("slots"))
+        .first()[0]
+    )
     by_source = {r["source"]: r["count"] for r in written.groupBy("source").count().collect()}
     return {
         "model_version": reg["model_version"],
-        "held_items": int(catalog["held"].eq(True).sum()),
+        "held_items": int(held.sum()),
+        "held_item_slots_without_holds": int(held_slots or 0),
         "users": written.select("user_id").distinct().count(),
         "rows": sum(by_source.values()),
         "rows_by_source": by_source,
