@@ -43,21 +43,15 @@ def report_bucket() -> Column:
 
 def platt(raw: np.ndarray, label: np.ndarray, weight: np.ndarray, steps: int = 50) -> tuple[float, float]:
     """(a, b) of p = sigmoid(a * logit(raw) + b): Platt's fit with his smoothed targets
-    ((n+ + 1) / (n+ + 2) and 1 / (n- + 2)). With fewer than MIN_CALIBRATION_POSITIVES violating
-    videos only the intercept moves (a = 1: a handful of labels can shift the scores, not flatten or
-    invert their order). Identity for a single class."""
-    if len(np.unique(label)) < 2:
-        return 1.0, 0.0
+    ((n+ + 1) / (n+ + 2) and 1 / (n- + 2)). Identity with fewer than MIN_CALIBRATION_POSITIVES
+    violating videos: the model's base margin already holds the training base rate, and a handful
+    of labels would only move the scores of the many confident benign videos (fitting an intercept
+    to 3 positives among 20 reviews held 150 benign videos in one night of the US world)."""
     n_pos, n_neg = float(np.sum(label == 1)), float(np.sum(label == 0))
+    if n_pos < MIN_CALIBRATION_POSITIVES or n_neg == 0:
+        return 1.0, 0.0
     target = np.where(label == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
     z = np.log(np.clip(raw, 1e-6, 1 - 1e-6) / np.clip(1 - raw, 1e-6, 1))
-    if n_pos < MIN_CALIBRATION_POSITIVES:
-        lo, hi = -20.0, 20.0  # the weighted mean of sigmoid(z + b) rises with b: bisect for the target's
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            p = 1.0 / (1.0 + np.exp(-(z + mid)))
-            lo, hi = (mid, hi) if np.sum(weight * (p - target)) < 0 else (lo, mid)
-        return 1.0, float((lo + hi) / 2)
     x = np.column_stack([z, np.ones_like(z)])
     theta = np.array([1.0, 0.0])
     for _ in range(steps):
