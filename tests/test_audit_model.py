@@ -55,11 +55,14 @@ def test_classifier_learns_calibrates_and_round_trips(kind, labeled, tmp_path):
     )
 
 
-def test_prior_is_the_smoothed_rate_per_report_count(labeled):
+def test_prior_is_the_smoothed_rate_per_report_count_times_the_viewing_evidence(labeled):
     train, valid, test = labeled
     model = AuditModel("prior").fit(train, valid)
     assert len(model.prior_rates) == 6 and all(0 < r < 1 for r in model.prior_rates)
-    assert model.risk(test).where("reports = 0").select("risk_score").distinct().count() == 1
+    unreported = model.risk(test).where("reports = 0").select("evidence", "risk_score").toPandas()
+    assert unreported.sort_values("evidence")["risk_score"].is_monotonic_increasing
+    no_violations = AuditModel("prior").fit(train.where("label = 0"), valid.where("label = 0"))
+    assert no_violations.risk(test).where("reports = 0").select("risk_score").distinct().count() == 1
 
 
 def test_platt_recovers_a_known_scaling():

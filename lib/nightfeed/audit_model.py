@@ -6,8 +6,9 @@ rates fit on the reviewed violating videos against the whole night) plus the tra
 and the boosted trees learn from the labels (removed or restricted, with the selection weights)
 what reports, creator history and the rest add. `xgboost` uses xgboost's PySpark estimator with
 that base margin, `gbt` Spark MLlib's GBTClassifier with the evidence as a feature (`audit_boost`);
-`prior` stands in while a region has too few labels (the smoothed violation rate of reviewed
-videos per report count). Raw scores are Platt-calibrated on the time-based validation rows, so
+`prior` stands in while a region has too few labels for trees: the smoothed violation rate of
+reviewed videos per report count, times the viewing evidence (naive Bayes; no evidence before the
+first violating review). Raw scores are Platt-calibrated on the time-based validation rows, so
 `risk_score` reads as a probability. Interface like the recommenders: fit, risk, save, load.
 """
 
@@ -80,12 +81,13 @@ class AuditModel:
     def fit(self, train: DataFrame, valid: DataFrame, population: DataFrame | None = None) -> AuditModel:
         """train/valid: FEATURES, `label` (0/1) and `weight`; valid calibrates (may be empty).
         population: every video of the night (FEATURES), the evidence's baseline; default train."""
+        population = population if population is not None else train
         if self.kind == PRIOR:
-            self._fit_prior(train.unionByName(valid))
+            labeled = train.unionByName(valid)
+            self._fit_prior(labeled)
+            self.rates = fit_rates(labeled.where(F.col("label") == 1), population)
             return self
-        self.rates = fit_rates(
-            train.where(F.col("label") == 1), population if population is not None else train
-        )
+        self.rates = fit_rates(train.where(F.col("label") == 1), population)
         totals = train.agg(F.sum(F.col("weight") * F.col("label")), F.sum("weight")).first()
         rate = min(max((totals[0] or 0.0) / (totals[1] or 1.0), 1e-4), 1 - 1e-4)
         self.base_logit = float(np.log(rate / (1 - rate)))
@@ -125,14 +127,17 @@ class AuditModel:
             / (by_bucket.get(b, (0.0, 0.0))[1] + PRIOR_STRENGTH)
             for b in range(REPORT_BUCKETS + 1)
         ]
-        self.importances = {"reports": 1.0}
+        self.importances = {"reports": 1.0, "evidence": 1.0}
 
     def risk(self, df: DataFrame) -> DataFrame:
         """df with `risk_score` (the calibrated probability that the video violates a policy) and,
         for the boosted models, `evidence` (log-likelihood ratio of its viewing counts)."""
-        if self.kind == PRIOR:
-            rates = F.array(*[F.lit(r) for r in self.prior_rates])
-            return df.withColumn("risk_score", F.element_at(rates, report_bucket() + 1))
+        if self.kind == PRIOR:  # naive Bayes: the report bucket's rate, times the viewing evidence
+            logits = F.array(*[F.lit(float(np.log(r / (1 - r)))) for r in self.prior_rates])
+            z = F.element_at(logits, report_bucket() + 1) + F.col("evidence")
+            return df.withColumn("evidence", evidence(self.rates)).withColumn(
+                "risk_score", 1 / (1 + F.exp(-z))
+            )
         a, b = self.calibration
         z = F.log(F.greatest(F.col("raw"), F.lit(1e-6)) / F.greatest(1 - F.col("raw"), F.lit(1e-6)))
         scored = self._raw(df).withColumn("risk_score", 1 / (1 + F.exp(-(F.lit(a) * z + F.lit(b)))))
