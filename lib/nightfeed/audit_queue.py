@@ -88,7 +88,7 @@ def reasons(queue: pd.DataFrame, importances: dict[str, float], medians: dict[st
     out = []
     for _, row in queue.iterrows():
         found = []
-        weight = float(row.get("evidence", 0.0))  # the `prior` model weighs no viewing evidence
+        weight = float(row.get("evidence", 0.0))  # every AuditModel.risk row has it; hand-built ones may not
         if weight >= EVIDENCE_REASON:
             likelier = f"{math.exp(weight):,.0f}×" if weight < math.log(1e4) else "over 10,000×"
             found.append(

@@ -43,6 +43,7 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
     )
     users = t.require_slice("gold/user_features", region, ds, "build_features").select("user_id")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(cfg.feed.score_block_users))
+    broadcasts = []
 
     def feeds_of(catalog: pd.DataFrame):
         ctx = scoring.build_context(model, model_items, catalog, cfg.feed, ds)
@@ -55,7 +56,8 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
             user_index,
             ctx.n_model_items,
         )
-        return scoring_spark.score_users(batch, spark.sparkContext.broadcast(ctx))
+        broadcasts.append(spark.sparkContext.broadcast(ctx))
+        return scoring_spark.score_users(batch, broadcasts[-1])
 
     feeds = (
         feeds_of(catalog)
@@ -74,6 +76,8 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
         region,
         ds,
     )
+    for bc in broadcasts:
+        bc.unpersist()
     held_ids = catalog.loc[held, "item_id"].tolist()
     held_slots = (
         t.read_slice("silver/feed_slots_without_holds", region, ds)
