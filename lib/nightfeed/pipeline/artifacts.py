@@ -41,6 +41,22 @@ def registered_model(t: LakeTables, region: str, ds: str, audit: bool = False) -
     return row.asDict()
 
 
+def registered_meta(t: LakeTables, lake: Lake, region: str, ds: str) -> tuple[dict, dict] | None:
+    """The feed model's registry row of (region, ds) and its artifact's meta.json; None when there
+    is no such row or its artifact is gone."""
+    if not t.exists("gold/model_registry"):
+        return None
+    row = (
+        t.read_slice("gold/model_registry", region, ds)
+        .where(~F.col("model_type").startswith(AUDIT_PREFIX))
+        .first()
+    )
+    meta = lake.root / row["artifact_path"] / "meta.json" if row is not None else None
+    if meta is None or not meta.exists() or not (meta.parent / "model.json").exists():
+        return None
+    return row.asDict(), json.loads(meta.read_text())
+
+
 def register(t: LakeTables, row: dict, region: str, ds: str) -> None:
     """Replace this model family's row of the (region, ds) registry slice, keeping the other
     family's row (the feed's model and the audit classifier share the slice)."""
@@ -50,8 +66,15 @@ def register(t: LakeTables, row: dict, region: str, ds: str) -> None:
         for r in t.read_slice("gold/model_registry", region, ds).collect()
         if r["model_type"].startswith(AUDIT_PREFIX) != audit
     ]
-    frame = t.spark.createDataFrame([*kept, row], schemas.load("gold_model_registry"))
+    # The stored order of a map's keys follows the order it was given in: sorted, so a row
+    # carried over by the other family's rewrite is stored exactly as before.
+    rows = [{**r, "validation_metrics": _sorted(r["validation_metrics"])} for r in [*kept, row]]
+    frame = t.spark.createDataFrame(rows, schemas.load("gold_model_registry"))
     t.write_slice("gold/model_registry", frame, region, ds)
+
+
+def _sorted(metrics: dict | None) -> dict | None:
+    return None if metrics is None else dict(sorted(metrics.items()))
 
 
 def load_artifact(lake: Lake, path: str):

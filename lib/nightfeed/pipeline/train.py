@@ -3,13 +3,15 @@ artifact and record it (with validation metrics for the promotion gate) in gold/
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
 
+import numpy as np
 from pyspark.sql import SparkSession
 
-from .. import models
+from .. import __version__, models
 from ..config import Lake
 from ..errors import NightfeedError
 from ..evaluation.matrices import encode
@@ -17,7 +19,7 @@ from ..evaluation.protocol import fit_and_score_folds
 from ..evaluation.splits import holdout
 from ..settings import ModelSettings, RegionConfig
 from ..tables import LakeTables
-from .artifacts import register, save_atomically
+from .artifacts import register, registered_meta, save_atomically
 
 VALIDATION_FRACTION = 0.1
 
@@ -63,6 +65,10 @@ def train_model(
         weight="confidence",
     )
     mat = enc.train
+    fingerprint = inputs_fingerprint(enc, model_type, cfg.model)
+    kept = _registered_fit(t, lake, region, ds, fingerprint)
+    if kept is not None:
+        return kept
     params = model_params(cfg.model, model_type)
     t0 = time.perf_counter()
     try:
@@ -105,6 +111,7 @@ def train_model(
             "params": chosen_params,
             "validation_metrics": val,
             "fit_s": round(fit_s, 3),
+            "inputs_fingerprint": fingerprint,
         },
     )
     row = {
@@ -128,10 +135,44 @@ def train_model(
         "n_interactions": int(mat.nnz),
     }
     register(t, row, region, ds)
+    return _summary(row, fit_s)
+
+
+def inputs_fingerprint(enc, model_type: str, settings: ModelSettings) -> str:
+    """What a fit depends on: the interactions (ids and confidences), the requested model, the
+    [model] settings and the code version. The same fingerprint means the same training task."""
+    digest = hashlib.sha1()
+    for part in (enc.train.indptr, enc.train.indices, enc.train.data):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    described = [
+        [str(u) for u in enc.user_ids],
+        [str(i) for i in enc.item_ids],
+        model_type,
+        dataclasses.asdict(settings),
+        __version__,
+    ]
+    digest.update(json.dumps(described, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def _registered_fit(t: LakeTables, lake: Lake, region: str, ds: str, fingerprint: str) -> dict | None:
+    """The summary of the model already registered for (region, ds) from the same inputs, if any.
+
+    Reruns are idempotent: a time-budgeted search (`auto`) can pick another model under another
+    machine load, so a rerun of the same task keeps the registered model instead of refitting.
+    """
+    found = registered_meta(t, lake, region, ds)
+    if found is None or found[1].get("inputs_fingerprint") != fingerprint:
+        return None
+    row, meta = found
+    return {**_summary(row, float(meta.get("fit_s", 0.0))), "reused": "same inputs as the registered model"}
+
+
+def _summary(row: dict, fit_s: float) -> dict:
     return {
-        "model_version": version,
-        "model_type": chosen_type,
-        "validation": {k: round(v, 4) for k, v in val.items()},
+        "model_version": row["model_version"],
+        "model_type": row["model_type"],
+        "validation": {k: round(v, 4) for k, v in row["validation_metrics"].items()},
         "n_users": row["n_users"],
         "n_items": row["n_items"],
         "n_interactions": row["n_interactions"],
