@@ -32,8 +32,7 @@ def save_atomically(model, path: Path, users, items, meta: dict) -> None:
 def registered_model(t: LakeTables, region: str, ds: str, audit: bool = False) -> dict:
     """The gold/model_registry row of (region, ds): the feed's model, or the audit classifier."""
     stage = "train_audit_model" if audit else "train_model"
-    rows = t.require_slice("gold/model_registry", region, ds, stage)
-    row = rows.where(F.col("model_type").startswith(AUDIT_PREFIX) == F.lit(audit)).first()
+    row = _of_family(t.require_slice("gold/model_registry", region, ds, stage), audit).first()
     if row is None:
         raise NightfeedError(
             f"no {'audit' if audit else 'feed'} model registered for {region} {ds}: run {stage} first"
@@ -41,16 +40,15 @@ def registered_model(t: LakeTables, region: str, ds: str, audit: bool = False) -
     return row.asDict()
 
 
+def _of_family(registry_rows, audit: bool):
+    """The rows of the audit classifier (audit=True) or of the feed's model."""
+    return registry_rows.where(F.col("model_type").startswith(AUDIT_PREFIX) == F.lit(audit))
+
+
 def registered_meta(t: LakeTables, lake: Lake, region: str, ds: str) -> tuple[dict, dict] | None:
     """The feed model's registry row of (region, ds) and its artifact's meta.json; None when there
     is no such row or its artifact is gone."""
-    if not t.exists("gold/model_registry"):
-        return None
-    row = (
-        t.read_slice("gold/model_registry", region, ds)
-        .where(~F.col("model_type").startswith(AUDIT_PREFIX))
-        .first()
-    )
+    row = _of_family(t.read_slice("gold/model_registry", region, ds), audit=False).first()
     meta = lake.root / row["artifact_path"] / "meta.json" if row is not None else None
     if meta is None or not meta.exists() or not (meta.parent / "model.json").exists():
         return None
