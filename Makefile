@@ -43,7 +43,7 @@ lint: install
 
 ## test: lint, then the whole suite (unit, end-to-end jobs, Airflow DAGs, cluster)
 test: install-airflow lint
-	$(BIN)/python -m pytest -q -p no:warnings --durations=25
+	$(BIN)/python -m pytest -q -p no:warnings -n 2 --dist loadgroup --durations=25
 
 ## test-fast: lint, then the unit tests only (no end-to-end, DAG or cluster tests)
 test-fast: install lint

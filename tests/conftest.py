@@ -12,6 +12,18 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
+# Under pytest-xdist (`make test` runs two workers) tests that share a session-scoped lake, or
+# Airflow's metadata database, run on one worker so each is built once; the rest balance freely.
+_SHARED_LAKES = {"tiny_lake", "lake_copy", "audit_lake"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if _SHARED_LAKES & set(item.fixturenames):
+            item.add_marker(pytest.mark.xdist_group("lakes"))
+        elif item.get_closest_marker("airflow"):
+            item.add_marker(pytest.mark.xdist_group("airflow"))
+
 
 @pytest.fixture(scope="session")
 def spark():
