@@ -37,9 +37,6 @@ def airflow_env(tmp_path_factory):
         "NIGHTFEED_LAKE": str(lake),
         "NIGHTFEED_CONF": str(conf),
         "NIGHTFEED_SPARK_SUBMIT": str(Path(sys.executable).parent / "spark-submit"),
-        # Each task is a fresh driver JVM on a few hundred rows: the optimising JIT compiler (C2)
-        # only competes for the 2 cores there, and C1 alone made the Delta floor ~25% faster.
-        "SPARK_SUBMIT_OPTS": "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m",
     }
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
