@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml lib/nightfeed/spark.py lib/nightfeed/logs.py
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml lib/nightfeed/spark.py lib/nightfeed/venv_spark.py lib/nightfeed/jvm_warmup.py lib/nightfeed/logs.py
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/nightfeed setup-spark
 	touch $@

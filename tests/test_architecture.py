@@ -39,7 +39,19 @@ LAYERS = [
         "evaluation",
         "cluster",
     },
-    {"tables", "readonly", "spark", "logs", "config", "settings", "schemas", "errors", "topk"},
+    {
+        "tables",
+        "readonly",
+        "spark",
+        "venv_spark",
+        "jvm_warmup",
+        "logs",
+        "config",
+        "settings",
+        "schemas",
+        "errors",
+        "topk",
+    },
 ]
 
 

@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_cluster)
 
     p = sub.add_parser(
-        "setup-spark", help="configure this venv's Spark: Delta jars, python, local IP (make install)"
+        "setup-spark",
+        help="configure this venv's Spark: Delta jars, python, local IP, JVM class archive (make install)",
     )
     p.set_defaults(func=commands.cmd_setup_spark)
 

@@ -127,7 +127,7 @@ def cmd_cluster(args) -> int:
 
 
 def cmd_setup_spark(args) -> int:
-    from .spark import configure_venv_spark
+    from .venv_spark import configure_venv_spark
 
     for path in configure_venv_spark():
         print(f"configured {path}")

@@ -8,15 +8,13 @@ In-process (the `nightfeed` CLI, tests) we pick `local[*]` and fall back to `spa
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import sys
 from pathlib import Path
 
 import pyspark
 from pyspark.sql import SparkSession
 
-from .logs import LOG4J2_PROPERTIES, spark_log_level
+from .logs import spark_log_level
 
 # The pip package delta-spark==4.4.1 is the Python API; its JVM jar 4.4.1 is not published on
 # Maven Central (404), so we resolve the newest published jar built for Spark 4.1.
@@ -107,75 +105,6 @@ def build_session(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(spark_log_level())
     return spark
-
-
-def install_delta_jars() -> list[Path]:
-    """Resolve Delta and its dependencies with Ivy and copy them into pyspark's jars folder.
-
-    After this, `spark-submit` from the same venv loads Delta with no `--packages`, on a
-    local master and on a standalone cluster started from this venv.
-    """
-    if delta_jars_installed():
-        return []
-    prepare_environment()
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("nightfeed-install-jars")
-        .config("spark.jars.packages", DELTA_PACKAGE)
-        .config("spark.jars.ivy", ivy_dir())
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    spark.stop()
-    target = pyspark_jars_dir()
-    present = {re.sub(r"-[0-9][^-]*\.jar$", "", j.name) for j in target.glob("*.jar")}
-    copied = []
-    for jar in sorted((Path(ivy_dir()) / "jars").glob("*.jar")):
-        name = jar.name.split("_", 1)[1]  # Ivy names files <organisation>_<artifact>-<version>.jar
-        if re.sub(r"-[0-9][^-]*\.jar$", "", name) not in present:
-            shutil.copy2(jar, target / name)
-            copied.append(target / name)
-    return copied
-
-
-def configure_venv_spark() -> list[str]:
-    """Make the venv's own `spark-submit` work with no activated venv and no extra flags.
-
-    pip's pyspark finds SPARK_HOME and runs the driver with whatever `python3` is on PATH;
-    we point both at this interpreter (spark-env.sh and the venv's find-spark-home), and
-    put the Delta jars on Spark's classpath.
-    """
-    done = [str(p) for p in install_delta_jars()]
-    spark_home = Path(pyspark.__file__).parent
-    conf_dir = spark_home / "conf"
-    conf_dir.mkdir(exist_ok=True)
-    java_home = next(
-        (
-            c
-            for c in ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-21-openjdk-amd64")
-            if Path(c).exists()
-        ),
-        "",
-    )
-    lines = [
-        "# Written by `nightfeed setup-spark` (make install): defaults for this venv's Spark.",
-        f'PYSPARK_PYTHON="${{PYSPARK_PYTHON:-{sys.executable}}}"',
-        'SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"',
-        'OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"',
-    ]
-    if java_home:
-        lines.append(f'JAVA_HOME="${{JAVA_HOME:-{java_home}}}"')
-    (conf_dir / "spark-env.sh").write_text("\n".join(lines) + "\n")
-    (conf_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
-    done += [str(conf_dir / "spark-env.sh"), str(conf_dir / "log4j2.properties")]
-    finder = Path(sys.executable).parent / "find-spark-home"
-    if finder.exists():
-        text = finder.read_text()
-        patched = text.replace('${PYSPARK_PYTHON:-"python3"}', f'${{PYSPARK_PYTHON:-"{sys.executable}"}}')
-        if patched != text:
-            finder.write_text(patched)
-            done.append(str(finder))
-    return done
 
 
 def task_slots(spark) -> int:

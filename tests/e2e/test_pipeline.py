@@ -190,6 +190,7 @@ def test_spark_submit_runs_a_stage_for_an_adhoc_region(spark, tmp_path):
     land_tiny(tmp_path, "ZZ", DS, days=1)
     res = _spark_submit("ingest_events", "--region", "ZZ", "--ds", DS, lake=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
+    assert " INFO " not in res.stdout + res.stderr, "log4j2's WARN default (setup-spark's jar) applies"
     summary = json.loads(res.stdout.strip().splitlines()[-1])
     assert (
         summary["lines_read"]
