@@ -54,7 +54,7 @@ def test_pointer_holds_one_row_per_region(spark, tmp_path):
     t.set_pointer("US", "2026-11-24", "m1", 1)
     t.set_pointer("BR", "2026-11-24", "m1", 2)
     t.set_pointer("US", "2026-11-25", "m2", 3)
-    assert t.pointer("US").asDict() == {
+    assert t.pointer("US") == {
         "region": "US",
         "live_ds": "2026-11-25",
         "model_version": "m2",
@@ -62,3 +62,19 @@ def test_pointer_holds_one_row_per_region(spark, tmp_path):
     }
     assert t.pointer("BR")["live_ds"] == "2026-11-24"
     assert t.read("gold/feed_pointer").count() == 2
+
+
+def test_a_delta_table_is_a_folder_whose_log_holds_a_commit(spark, tmp_path):
+    from delta.tables import DeltaTable
+
+    folder = tmp_path / "gold" / "feeds"
+    assert not tables.exists(str(folder))
+    (folder / "_delta_log").mkdir(parents=True)
+    assert not tables.exists(str(folder)), "a log folder without a commit is not a table yet"
+    t = LakeTables(spark, tmp_path)
+    t.write_slice("gold/feeds", feed_rows(spark, "US", "2026-11-25", ["a"]), "US", "2026-11-25")
+    assert t.exists("gold/feeds") and DeltaTable.isDeltaTable(spark, t.path("gold/feeds"))
+    only_checkpoint = tmp_path / "cleaned" / "_delta_log"
+    only_checkpoint.mkdir(parents=True)
+    (only_checkpoint / "00000000000000000010.checkpoint.parquet").write_bytes(b"")
+    assert tables.exists(str(only_checkpoint.parent))

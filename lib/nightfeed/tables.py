@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ TABLES: dict[str, Table] = {
 }
 CONFLICT_RETRIES = 6
 # Delta's optimistic-concurrency failures (and a create racing another create): safe to retry.
+COMMIT_FILE = re.compile(r"\d{20}\.(json|checkpoint)")
 RETRYABLE = ("concurrent", "metadatachanged", "protocolchanged", "already exists")
 
 
@@ -64,8 +66,11 @@ def slice_predicate(region: str, ds: str | None = None) -> str:
     return pred if ds is None else f"{pred} AND ds = {_sql_literal(ds)}"
 
 
-def exists(spark: SparkSession, path: str) -> bool:
-    return Path(path).exists() and DeltaTable.isDeltaTable(spark, path)
+def exists(path: str) -> bool:
+    """A Delta table: its log holds a commit or a checkpoint. What `DeltaTable.isDeltaTable` checks,
+    read from the folder instead of a Spark job (a stage asks this of every table it touches)."""
+    log = Path(path) / "_delta_log"
+    return log.is_dir() and any(COMMIT_FILE.match(f.name) for f in log.iterdir())
 
 
 def conform(df: DataFrame, table: str) -> DataFrame:
@@ -95,7 +100,7 @@ def write_slice(
         .option("replaceWhere", slice_predicate(region, ds))
         .option("mergeSchema", "true")
     )
-    if not exists(spark, lake_table):
+    if not exists(lake_table):
         _create(spark, lake_table, table)
     _with_conflict_retries(lambda: writer.save(lake_table))
 
@@ -120,6 +125,9 @@ def _slowed_for_tests(df: DataFrame, lake_table: str) -> DataFrame:
 def _create(spark: SparkSession, lake_table: str, table: str) -> None:
     """Create an empty, partitioned table; if another writer wins the race, use its table."""
     partitions = TABLES[table].partition_columns
+    log = Path(lake_table) / "_delta_log"
+    if log.is_dir() and not any(log.iterdir()):
+        log.rmdir()  # left by a create that died before its first commit; Delta refuses to reuse it
     for attempt in range(CONFLICT_RETRIES):
         try:
             (
@@ -131,7 +139,7 @@ def _create(spark: SparkSession, lake_table: str, table: str) -> None:
             )
             return
         except Exception as exc:  # noqa: BLE001 - a concurrent create leaves a valid table behind
-            if exists(spark, lake_table):
+            if exists(lake_table):
                 return
             if attempt == CONFLICT_RETRIES - 1:
                 raise NightfeedError(
@@ -140,8 +148,8 @@ def _create(spark: SparkSession, lake_table: str, table: str) -> None:
             time.sleep(0.5 * 2**attempt)
 
 
-def latest_version(spark: SparkSession, lake_table: str) -> int:
-    return int(DeltaTable.forPath(spark, lake_table).history(1).select("version").first()[0])
+def latest_version(lake_table: str) -> int:
+    return readonly.latest_version(lake_table)
 
 
 def set_pointer(
@@ -151,17 +159,10 @@ def set_pointer(
     row = spark.createDataFrame(
         [(region, live_ds, model_version, int(feeds_version))], schemas.load("gold_feed_pointer")
     )
-    if not exists(spark, lake_table):
+    if not exists(lake_table):
         _create(spark, lake_table, "gold/feed_pointer")
     writer = row.write.format("delta").mode("overwrite").option("replaceWhere", slice_predicate(region))
     _with_conflict_retries(lambda: writer.save(lake_table))
-
-
-def pointer(spark: SparkSession, lake_table: str, region: str):
-    """The region's live-feed pointer row, or None if nothing was published yet."""
-    if not exists(spark, lake_table):
-        return None
-    return read(spark, lake_table).where(slice_predicate(region)).first()
 
 
 def _with_conflict_retries(action):
@@ -178,7 +179,7 @@ def _with_conflict_retries(action):
 
 def read(spark: SparkSession, lake_table: str, table: str | None = None) -> DataFrame:
     """The whole table, or an empty DataFrame of its schema if it does not exist yet."""
-    if exists(spark, lake_table):
+    if exists(lake_table):
         return spark.read.format("delta").load(lake_table)
     if table is None:
         raise NightfeedError(f"missing Delta table {lake_table}")
@@ -193,7 +194,7 @@ def read_slice(
 
 def require_slice(spark: SparkSession, lake_table: str, region: str, ds: str, produced_by: str) -> DataFrame:
     """The (region, ds) slice; a clear error naming the stage to run first if it is absent."""
-    if not exists(spark, lake_table):
+    if not exists(lake_table):
         raise NightfeedError(
             f"missing input {lake_table} for region={region} ds={ds}: run {produced_by} first"
         )
@@ -219,7 +220,7 @@ class LakeTables:
         return str(self.root / name)
 
     def exists(self, name: str) -> bool:
-        return exists(self.spark, self.path(name))
+        return exists(self.path(name))
 
     def read(self, name: str) -> DataFrame:
         return read(self.spark, self.path(name), name)
@@ -238,10 +239,11 @@ class LakeTables:
         return readonly.slice_rows(self.path(name), region, ds)
 
     def latest_version(self, name: str) -> int:
-        return latest_version(self.spark, self.path(name))
+        return latest_version(self.path(name))
 
-    def pointer(self, region: str):
-        return pointer(self.spark, self.path("gold/feed_pointer"), region)
+    def pointer(self, region: str) -> dict | None:
+        """The region's live-feed pointer row, or None if nothing was published yet."""
+        return readonly.pointer_row(self.root, region) if self.exists("gold/feed_pointer") else None
 
     def set_pointer(self, region: str, live_ds: str, model_version: str, feeds_version: int) -> None:
         set_pointer(self.spark, self.path("gold/feed_pointer"), region, live_ds, model_version, feeds_version)

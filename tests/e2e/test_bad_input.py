@@ -164,7 +164,7 @@ def test_too_much_quarantine_fails_without_touching_bronze(spark, tmp_path):
     with pytest.raises(NightfeedError, match=r"9 of 10 lines quarantined"):
         pipeline.run(spark, lake, "ingest_events", "QQ", DS, nightly_cfg("QQ"))
     assert tables.read_slice(spark, lake.table("bronze/events_quarantine"), "QQ", DS).count() == 9
-    assert not tables.exists(spark, lake.table("bronze/events"))
+    assert not tables.exists(lake.table("bronze/events"))
 
 
 def test_empty_delivery_ingests_nothing_and_balances(spark, tmp_path):
