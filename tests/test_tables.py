@@ -54,7 +54,7 @@ def test_pointer_holds_one_row_per_region(spark, tmp_path):
     t.set_pointer("US", "2026-11-24", "m1", 1)
     t.set_pointer("BR", "2026-11-24", "m1", 2)
     t.set_pointer("US", "2026-11-25", "m2", 3)
-    assert t.pointer("US") == {
+    assert t.pointer("US").asDict() == {
         "region": "US",
         "live_ds": "2026-11-25",
         "model_version": "m2",

@@ -121,25 +121,12 @@ def rows_per_day(root: Path, name: str, region: str, first_ds: str, last_ds: str
     return {str(k): int(v) for k, v in mine.groupby("partition.ds")["num_records"].sum().items()}
 
 
-def latest_version(table_path: str | Path) -> int:
-    """The table's newest commit version, from its log alone (no data file is listed)."""
-    from deltalake import DeltaTable
-
-    return DeltaTable(str(table_path), without_files=True).version()
-
-
-def pointer_row(root: Path, region: str) -> dict | None:
-    """The region's pointer row (region, live_ds, model_version, feeds_table_version), or None."""
-    rows = _slice(root, "gold/feed_pointer", region).to_pylist()
-    return {"region": region, **rows[0]} if rows else None
-
-
 def live_pointer(root: Path, region: str) -> dict:
-    """The region's pointer row; a clear error if nothing was published for it yet."""
-    row = pointer_row(root, region)
-    if row is None:
+    """The region's pointer row (live_ds, model_version, feeds_table_version)."""
+    rows = _slice(root, "gold/feed_pointer", region).to_pylist()
+    if not rows:
         raise NightfeedError(f"no live feed for region {region}: nothing was published yet")
-    return row
+    return {"region": region, **rows[0]}
 
 
 def live_feed_size(root: Path, region: str) -> dict:

@@ -52,8 +52,8 @@ TABLES: dict[str, Table] = {
     )
 }
 CONFLICT_RETRIES = 6
+COMMIT_FILE = re.compile(r"\d{20}\.(json|checkpoint)")  # a commit or checkpoint in _delta_log
 # Delta's optimistic-concurrency failures (and a create racing another create): safe to retry.
-COMMIT_FILE = re.compile(r"\d{20}\.(json|checkpoint)")
 RETRYABLE = ("concurrent", "metadatachanged", "protocolchanged", "already exists")
 
 
@@ -148,8 +148,15 @@ def _create(spark: SparkSession, lake_table: str, table: str) -> None:
             time.sleep(0.5 * 2**attempt)
 
 
-def latest_version(lake_table: str) -> int:
-    return readonly.latest_version(lake_table)
+def latest_version(spark: SparkSession, lake_table: str) -> int:
+    return int(DeltaTable.forPath(spark, lake_table).history(1).select("version").first()[0])
+
+
+def pointer(spark: SparkSession, lake_table: str, region: str):
+    """The region's live-feed pointer row, or None if nothing was published yet."""
+    if not exists(lake_table):
+        return None
+    return read(spark, lake_table).where(slice_predicate(region)).first()
 
 
 def set_pointer(
@@ -239,11 +246,10 @@ class LakeTables:
         return readonly.slice_rows(self.path(name), region, ds)
 
     def latest_version(self, name: str) -> int:
-        return latest_version(self.path(name))
+        return latest_version(self.spark, self.path(name))
 
-    def pointer(self, region: str) -> dict | None:
-        """The region's live-feed pointer row, or None if nothing was published yet."""
-        return readonly.pointer_row(self.root, region) if self.exists("gold/feed_pointer") else None
+    def pointer(self, region: str):
+        return pointer(self.spark, self.path("gold/feed_pointer"), region)
 
     def set_pointer(self, region: str, live_ds: str, model_version: str, feeds_version: int) -> None:
         set_pointer(self.spark, self.path("gold/feed_pointer"), region, live_ds, model_version, feeds_version)

@@ -21,7 +21,7 @@ NEXT = shift(DS, 1)
 
 
 def version(spark, path):
-    return tables.latest_version(path)
+    return tables.latest_version(spark, path)
 
 
 def test_sigkill_mid_write_leaves_tables_at_their_last_commit(spark, lake_copy):

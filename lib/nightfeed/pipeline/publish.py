@@ -96,7 +96,7 @@ def live_pointer(spark: SparkSession, lake: Lake, region: str) -> dict:
     ptr = LakeTables(spark, lake.root).pointer(region)
     if ptr is None:
         raise NightfeedError(f"no live feed for region {region}: nothing was published yet")
-    return ptr
+    return ptr.asDict()
 
 
 def live_feed(spark: SparkSession, lake: Lake, region: str):
@@ -119,7 +119,7 @@ def rollback(
     before = t.pointer(region)
     target = readonly.rollback_target(lake.root, region, to_ds, to_version)
     t.set_pointer(region, target["live_ds"], target["model_version"], target["feeds_table_version"])
-    return {**target, "previous": before}
+    return {**target, "previous": before.asDict() if before else None}
 
 
 def retention_needed_hours(spark: SparkSession, lake: Lake, rollback_days: int) -> float:
