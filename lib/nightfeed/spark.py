@@ -35,6 +35,14 @@ def ivy_dir() -> str:
     return os.environ.get("NIGHTFEED_IVY", str(Path.home() / ".cache" / "nightfeed" / "ivy"))
 
 
+def find_java_home() -> str:
+    """The JDK to use when JAVA_HOME is unset: Debian's 17, else its 21; "" when neither exists."""
+    for candidate in ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-21-openjdk-amd64"):
+        if Path(candidate).exists():
+            return candidate
+    return ""
+
+
 def prepare_environment() -> None:
     """Environment the JVM and Python workers need; must run before the JVM starts."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -42,11 +50,8 @@ def prepare_environment() -> None:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-    if "JAVA_HOME" not in os.environ:
-        for candidate in ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-21-openjdk-amd64"):
-            if Path(candidate).exists():
-                os.environ["JAVA_HOME"] = candidate
-                break
+    if "JAVA_HOME" not in os.environ and find_java_home():
+        os.environ["JAVA_HOME"] = find_java_home()
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

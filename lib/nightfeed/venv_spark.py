@@ -28,7 +28,7 @@ from pyspark.sql import SparkSession
 
 from .errors import NightfeedError
 from .logs import LOG4J2_PROPERTIES
-from .spark import DELTA_PACKAGE, delta_jars_installed, ivy_dir, prepare_environment
+from .spark import DELTA_PACKAGE, delta_jars_installed, find_java_home, ivy_dir, prepare_environment
 
 SPARK_HOME = Path(pyspark.__file__).parent
 ARCHIVE = SPARK_HOME / "nightfeed-jvm.jsa"
@@ -73,13 +73,6 @@ def install_delta_jars() -> list[Path]:
     return copied
 
 
-def _java_home() -> str:
-    for candidate in ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-21-openjdk-amd64"):
-        if Path(candidate).exists():
-            return candidate
-    return ""
-
-
 def env_script(archive: Path | None) -> str:
     """The defaults every launch of this venv's Spark gets; values already set win."""
     lines = [
@@ -88,8 +81,8 @@ def env_script(archive: Path | None) -> str:
         'SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"',
         'OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"',
     ]
-    if _java_home():
-        lines.append(f'JAVA_HOME="${{JAVA_HOME:-{_java_home()}}}"')
+    if find_java_home():
+        lines.append(f'JAVA_HOME="${{JAVA_HOME:-{find_java_home()}}}"')
     if archive is not None:
         flags = f"-XX:SharedArchiveFile={archive} {QUIET_CDS}"
         lines += [
