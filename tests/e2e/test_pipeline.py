@@ -10,8 +10,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from e2e.conftest import REGIONS
-from helpers import DS, ROOT, land_tiny, nightly_cfg
-from nightfeed import config, pipeline, tables
+from helpers import DS, ROOT, landing_lines, nightly_cfg
+from nightfeed import pipeline, tables
 from nightfeed.pipeline import registry
 
 pytestmark = pytest.mark.e2e
@@ -20,10 +20,6 @@ pytestmark = pytest.mark.e2e
 def slice_rows(spark, lake, table, region, ds=DS):
     df = tables.read_slice(spark, lake.table(table), region, ds)
     return sorted(tuple(str(v) for v in r) for r in df.collect())
-
-
-def landing_lines(lake, region, ds):
-    return sum(len(f.read_bytes().splitlines()) for f in lake.landing("events", region, ds).glob("*.jsonl"))
 
 
 def test_ingest_counts_balance(spark, tiny_lake):
@@ -184,17 +180,3 @@ def test_spark_submit_job_bad_arguments_give_one_line_errors(tmp_path):
         f"error: landing folder not found: {tmp_path}/landing/events/region=US/ds={DS}"
     ]
     assert "Traceback" not in res.stdout + res.stderr
-
-
-def test_spark_submit_runs_a_stage_for_an_adhoc_region(spark, tmp_path):
-    land_tiny(tmp_path, "ZZ", DS, days=1)
-    res = _spark_submit("ingest_events", "--region", "ZZ", "--ds", DS, lake=tmp_path)
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert " INFO " not in res.stdout + res.stderr, "log4j2's WARN default (setup-spark's jar) applies"
-    summary = json.loads(res.stdout.strip().splitlines()[-1])
-    assert (
-        summary["lines_read"]
-        == summary["valid"] + summary["quarantined"]
-        == landing_lines(config.Lake(tmp_path), "ZZ", DS)
-    )
-    assert tables.read_slice(spark, str(tmp_path / "bronze/events"), "ZZ", DS).count() == summary["valid"]

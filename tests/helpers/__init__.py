@@ -33,6 +33,11 @@ def land_tiny(lake_root: Path, region: str, ds: str, days: int = 3, seed: int = 
         synthetic_landing.write_day(lake_root, TINY_PLATFORM, seed, region, shift(ds, -back))
 
 
+def landing_lines(lake: config.Lake, region: str, ds: str) -> int:
+    """Lines of the landed event files of (region, ds): what ingest must account for."""
+    return sum(len(f.read_bytes().splitlines()) for f in lake.landing("events", region, ds).glob("*.jsonl"))
+
+
 def nightly_cfg(region: str, **sections: dict) -> settings.RegionConfig:
     """The region's settings with a short `auto` budget (and any other section changes)."""
     cfg = config.region_settings(region)
