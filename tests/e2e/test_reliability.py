@@ -77,7 +77,8 @@ def _submit(job, region, ds, lake_root):
         ],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -85,14 +86,14 @@ def test_two_new_regions_ingest_concurrently_with_spark_submit(spark, tmp_path):
     for i, region in enumerate(("CA", "CB")):
         land_tiny(tmp_path, region, DS, days=1, seed=3 + i)
     procs = [_submit("ingest_events", region, DS, tmp_path) for region in ("CA", "CB")]
-    outs = [p.communicate(timeout=600)[0].decode() for p in procs]
+    outs = [p.communicate(timeout=600) for p in procs]
     errors = [
-        [l for l in o.splitlines() if l.startswith(("error:", "Traceback", "pyspark.errors", "py4j"))]
-        for o in outs
+        [l for l in (o + e).splitlines() if l.startswith(("error:", "Traceback", "pyspark.errors", "py4j"))]
+        for o, e in outs
     ]
     assert [p.returncode for p in procs] == [0, 0], errors
-    for region, out in zip(("CA", "CB"), outs):
-        assert " INFO " not in out, "log4j2's WARN default (setup-spark's jar) applies"
+    for region, (out, err) in zip(("CA", "CB"), outs):
+        assert " INFO " not in out + err, "log4j2's WARN default (setup-spark's jar) applies"
         summary = json.loads(out.strip().splitlines()[-1])
         assert (
             summary["lines_read"]
