@@ -50,8 +50,8 @@ def prepare_environment() -> None:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-    if "JAVA_HOME" not in os.environ and find_java_home():
-        os.environ["JAVA_HOME"] = find_java_home()
+    if "JAVA_HOME" not in os.environ and (java_home := find_java_home()):
+        os.environ["JAVA_HOME"] = java_home
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

@@ -81,8 +81,8 @@ def env_script(archive: Path | None) -> str:
         'SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"',
         'OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"',
     ]
-    if find_java_home():
-        lines.append(f'JAVA_HOME="${{JAVA_HOME:-{find_java_home()}}}"')
+    if java_home := find_java_home():
+        lines.append(f'JAVA_HOME="${{JAVA_HOME:-{java_home}}}"')
     if archive is not None:
         flags = f"-XX:SharedArchiveFile={archive} {QUIET_CDS}"
         lines += [
