@@ -58,7 +58,10 @@ def bad_feed(spark):
     )
 
 
-def test_feed_checks_catch_each_violation(bad_feed, tmp_path):
+@pytest.mark.parametrize("local_max_rows", [quality.LOCAL_MAX_ROWS, 0], ids=["pandas", "spark"])
+def test_feed_checks_catch_each_violation(bad_feed, tmp_path, monkeypatch, local_max_rows):
+    """Small frames are validated on GX's pandas engine, larger ones on Spark: the same verdicts."""
+    monkeypatch.setattr(quality, "LOCAL_MAX_ROWS", local_max_rows)
     params = {
         "min_feed_coverage": 1.0,
         "eligible_moderation": ["approved"],
@@ -80,6 +83,8 @@ def test_feed_checks_catch_each_violation(bad_feed, tmp_path):
     assert result["warnings"] == ["trending_share_within_band"]
     by_name = {c["check"]: c for c in result["checks"]}
     assert by_name["trending_share_within_band"]["observed"] == pytest.approx(1 / 6)
+    assert by_name["ranks_without_gaps"]["observed"]["unexpected_count"] == 1
+    assert {c["engine"] for c in result["checks"]} == {"spark" if local_max_rows == 0 else "pandas"}
 
 
 def test_checks_without_parameters_are_skipped_not_dropped(spark, tmp_path):
