@@ -201,8 +201,17 @@ def add_evaluate_args(p: argparse.ArgumentParser) -> None:
     from .models.confidence import CONFIDENCES
 
     p.add_argument("--input", required=True, help="ratings / interactions file")
-    p.add_argument("--format", choices=FORMATS, default="csv")
-    p.add_argument("--sep", default=",", help="csv delimiter (\\t or 'tab' for tabs)")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="csv",
+        help="movielens-100k: u.data; movielens-dat: 1M/10M ratings.dat (::); movielens-csv: ratings.csv",
+    )
+    p.add_argument(
+        "--sep",
+        default=",",
+        help="csv delimiter (\\t or 'tab' for tabs; several characters, e.g. '::', allowed)",
+    )
     p.add_argument("--user-col", help="user column name (or 0-based position with --no-header)")
     p.add_argument("--item-col", help="item column name (or position)")
     p.add_argument("--weight-col", help="optional weight column (default: every row weighs 1)")

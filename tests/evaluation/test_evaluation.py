@@ -120,6 +120,26 @@ def test_loaders_and_their_errors(tmp_path):
         loaders.load_interactions(r, "csv", user_col="user", item_col="movieId")
 
 
+def test_loaders_read_what_public_data_sets_ship(tmp_path):
+    """MovieLens 1M's `::`, a byte-order mark, CRLF, a TSV field with a stray quote, latin-1 bytes."""
+    dat = tmp_path / "ratings.dat"
+    dat.write_bytes(b"1::1193::5::978300760\r\n1::661::3::978302109\r\n")
+    df = loaders.load_interactions(dat, "movielens-dat")
+    assert df.item.tolist() == ["1193", "661"] and df.weight.tolist() == [5.0, 3.0]
+    same = loaders.load_interactions(dat, "csv", sep="::", user_col="0", item_col="1", header=False)
+    assert same.item.tolist() == ["1193", "661"]
+    bom = tmp_path / "ratings.csv"
+    bom.write_bytes(b"\xef\xbb\xbfuserId,movieId,rating,timestamp\n1,10,4.0,100\n")
+    assert loaders.load_interactions(bom, "movielens-csv").user.tolist() == ["1"]
+    tsv = tmp_path / "plays.tsv"
+    tsv.write_bytes(b'u1\t"Weird Al\tx\nu2\tCaf\xe9 \x85 Tacvba\tx\nu3\tabc\tx\n')
+    df = loaders.load_interactions(tsv, "csv", sep="\\t", user_col="0", item_col="1", header=False)
+    assert df.user.tolist() == ["u1", "u2", "u3"]
+    assert df.item.tolist() == ['"Weird Al', "Caf\xe9 \x85 Tacvba", "abc"]
+    with pytest.raises(NightfeedError, match="--sep must not be empty"):
+        loaders.load_interactions(tsv, "csv", sep="", user_col="0", item_col="1", header=False)
+
+
 def test_compare_reports_the_contract_keys():
     df = _interactions(n_users=40, per_user=10)
     res = offline.compare(df, ["popularity", "als"], "stratified", 0.25, 42, 5)

@@ -1,7 +1,9 @@
 """Reading users' own interaction files for `nightfeed evaluate`: MovieLens formats and any CSV.
 
 Every file becomes columns user, item, weight, time (ids as strings); errors name the file and,
-for a malformed line, its line number.
+for a malformed line, its line number. Tab- and multi-character-separated files (MovieLens 1M/10M
+`ratings.dat` uses `::`) have no quoting and are split plainly: a stray quote in a TSV field must
+not swallow the lines after it, as a CSV reader would.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pandas as pd
 
 from ..errors import NightfeedError
 
-FORMATS = ("movielens-100k", "movielens-csv", "csv")
+FORMATS = ("movielens-100k", "movielens-dat", "movielens-csv", "csv")
 
 
 def load_interactions(
@@ -36,6 +38,8 @@ def load_interactions(
         raise NightfeedError(f"input file not found: {path}")
     if fmt == "movielens-100k":
         spec = dict(sep="\t", header=False, cols=["0", "1", "2", "3"])
+    elif fmt == "movielens-dat":  # MovieLens 1M and 10M ratings.dat: UserID::MovieID::Rating::Timestamp
+        spec = dict(sep="::", header=False, cols=["0", "1", "2", "3"])
     elif fmt == "movielens-csv":
         spec = dict(sep=",", header=True, cols=["userId", "movieId", "rating", "timestamp"])
     elif fmt == "csv":
@@ -79,14 +83,23 @@ def load_interactions(
 
 
 def _read_rows(path: Path, sep: str, header: bool):
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="latin-1")
     if sep in ("\\t", "tab"):
         sep = "\t"
-    reader = csv.reader(text.splitlines(), delimiter=sep)
-    rows = list(reader)
+    if not sep:
+        raise NightfeedError("--sep must not be empty")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark must not become part of the first name
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    # Only \n, \r\n and \r end a line: str.splitlines also splits inside fields at \x85 or \u2028.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if sep == "\t" or len(sep) > 1:
+        rows = [line.split(sep) for line in lines]
+    else:
+        rows = list(csv.reader(lines, delimiter=sep))
     names = [c.strip() for c in rows[0]] if header and rows else []
     return (rows[1:] if header else rows), names
 
