@@ -143,3 +143,26 @@ def test_short_feeds_fail_unless_the_catalog_is_exhausted(spark, tmp_path):
     frames = quality_frames.feed_frames(feeds, users, catalog, excl, inter, n=3, cap=1, eligible=["approved"])
     got = {r["user_id"]: (r["full_feed"], r["catalog_exhausted"]) for r in frames["feed_users"].collect()}
     assert got == {"u1": (False, False), "u2": (True, True)}  # u2 may only see i1, i2
+
+
+def test_a_user_with_nothing_left_to_see_needs_no_feed(spark):
+    """A tiny catalog the user has finished or skipped entirely: no feed is the right answer."""
+    catalog = spark.createDataFrame(
+        [("i0", "c0", "approved"), ("i1", "c1", "approved")],
+        "item_id string, creator_id string, moderation_status string",
+    )
+    feeds = spark.createDataFrame(
+        [("u2", 1, "i0", 0.9, "cf")], "user_id string, rank int, item_id string, score double, source string"
+    )
+    users = spark.createDataFrame([("u1",), ("u2",), ("u3",)], "user_id string")
+    excl = spark.createDataFrame(
+        [("u1", "i0", "finished"), ("u1", "i1", "skipped")], "user_id string, item_id string, reason string"
+    )
+    inter = spark.createDataFrame([("u2", "i1")], "user_id string, item_id string")
+    frames = quality_frames.feed_frames(feeds, users, catalog, excl, inter, n=3, cap=1, eligible=["approved"])
+    got = {
+        r["user_id"]: (r["has_feed"], r["full_feed"], r["catalog_exhausted"])
+        for r in frames["feed_users"].collect()
+    }
+    # u1 has seen both items: no feed is due; u3 has seen nothing and still has no feed: a failure
+    assert got == {"u1": (True, True, True), "u2": (True, True, True), "u3": (False, False, True)}

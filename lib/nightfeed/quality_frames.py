@@ -64,7 +64,8 @@ def feed_frames(
     """Row-level and user-level views of a region's feeds for the feed checks.
 
     A feed is full when it holds min(n, capacity) rows (see `feed_capacity`); users whose allowed
-    catalog holds fewer than n items are flagged `catalog_exhausted`. `held` (item_id): the audit's
+    catalog holds fewer than n items are flagged `catalog_exhausted`, and one whose allowed catalog
+    is empty needs no feed at all (`has_feed` holds). `held` (item_id): the audit's
     safety holds, which no feed may contain and which are not part of the allowed catalog.
     """
     held = (held if held is not None else catalog.limit(0)).select("item_id").distinct()
@@ -112,7 +113,8 @@ def feed_frames(
         .join(capacity, "user_id", "left")
         .select(
             "user_id",
-            F.col("n").isNotNull().alias("has_feed"),
+            # a user who has seen, finished or skipped everything the rules allow gets no feed
+            (F.col("n").isNotNull() | (F.coalesce("capacity", F.lit(n)) <= 0)).alias("has_feed"),
             F.when(
                 F.col("n").isNotNull(),
                 (F.col("lo") == 1) & (F.col("hi") == F.col("n")) & (F.col("distinct") == F.col("n")),
