@@ -34,7 +34,7 @@ def test_rollback_target_resolves_like_a_rollback(published):
     assert (by_ds["feeds_table_version"], by_ds["model_version"]) == (3, "m3")
     with pytest.raises(NightfeedError, match="published: \\['2026-11-24', '2026-11-25'\\]"):
         readonly.rollback_target(published.root, "US", "2026-01-01", None)
-    with pytest.raises(NightfeedError, match="version 99"):
+    with pytest.raises(NightfeedError, match=r"gold/feeds has no version 99: its versions are 0 \.\. 3"):
         readonly.rollback_target(published.root, "US", None, 99)
 
 
@@ -56,6 +56,8 @@ def test_read_only_commands_answer_without_spark(published):
     dry = _cli(published.root, "rollback", "--region", "US", "--to-ds", "2026-11-24", "--dry-run")
     assert json.loads(dry.stdout)["live_ds"] == "2026-11-24"
     assert readonly.live_pointer(published.root, "US")["live_ds"] == "2026-11-25"  # nothing moved
+    negative = _cli(published.root, "rollback", "--region", "US", "--to-version", "-1")
+    assert negative.returncode == 2 and "expected a whole number >= 0, got '-1'" in negative.stderr
     missing = _cli(published.root, "feed", "--region", "BR", "--user", "b")
     assert (missing.returncode, missing.stderr.strip()) == (
         2,

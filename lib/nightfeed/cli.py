@@ -10,7 +10,7 @@ import json
 import sys
 
 from . import commands, logs
-from .cli_args import Parser, date_arg, positive_int, region_arg
+from .cli_args import Parser, date_arg, non_negative_int, positive_int, region_arg
 from .errors import NightfeedError
 from .pipeline import registry
 
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--to-ds", type=date_arg, help="make this ds's published feed live")
     target.add_argument(
-        "--to-version", type=int, help="make the region's feed at this gold/feeds version live"
+        "--to-version", type=non_negative_int, help="make the region's feed at this gold/feeds version live"
     )
     p.add_argument("--dry-run", action="store_true", help="show what would become live; change nothing")
     p.set_defaults(func=commands.cmd_rollback)

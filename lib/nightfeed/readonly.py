@@ -19,6 +19,9 @@ def _table(root: Path, name: str, version: int | None = None):
     except TableNotFoundError:
         raise NightfeedError(f"no {name} table under {root}: nothing was published yet") from None
     except Exception as exc:  # noqa: BLE001 - delta-rs raises plain errors for unknown/vacuumed versions
+        latest = DeltaTable(str(path)).version()
+        if version is not None and not 0 <= version <= latest:
+            raise NightfeedError(f"{name} has no version {version}: its versions are 0 .. {latest}") from None
         raise NightfeedError(
             f"cannot read {name} at version {version}: {str(exc).splitlines()[0][:200]}"
         ) from None
