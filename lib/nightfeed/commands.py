@@ -4,6 +4,7 @@ of its own beyond choosing what to call)."""
 from __future__ import annotations
 
 import json
+import sys
 
 from . import config
 from .errors import NightfeedError
@@ -39,14 +40,26 @@ def cmd_run(args) -> int:
     from .pipeline.summary import print_summary
 
     days = night_dates(args.ds, args.from_ds, args.to_ds)
-    results = run_nights(_session("nightfeed-run"), _regions(args), days, args.generate)
+    regions = _regions(args)
+    results, failed = run_nights(_session("nightfeed-run"), regions, days, args.generate)
     lake = config.Lake.default()
     if args.summary:
         print_summary(results, lake)
+    page = None
     for ds in days:
-        page = build_report(lake, ds, sorted({r["region"] for r in results if r["ds"] == ds}))
-    print(f"morning report: {page}")
-    return 0
+        ran = [r for r in regions if r not in failed or failed[r][0] >= ds]
+        page = build_report(lake, ds, ran) if ran else None
+    if page:
+        print(f"morning report: {page}")
+    if not failed:
+        return 0
+    if len(regions) > 1:  # each region's error is already on stderr
+        nights = ", ".join(f"{r} {ds}" for r, (ds, _) in failed.items())
+        print(
+            f"error: {len(failed)} of {len(regions)} regions failed ({nights}); the others ran",
+            file=sys.stderr,
+        )
+    return 2
 
 
 def cmd_report(args) -> int:

@@ -1,9 +1,11 @@
-"""The days a `nightfeed run` covers, and clear refusals of ranges it cannot run."""
+"""The days a `nightfeed run` covers, clear refusals of ranges it cannot run, and one region's
+failure leaving the other regions' nights to run."""
 
 import pytest
 
+from nightfeed import config
 from nightfeed.errors import NightfeedError
-from nightfeed.pipeline.runner import night_dates
+from nightfeed.pipeline.runner import night_dates, run_nights
 
 
 def test_a_range_is_every_day_in_order_across_a_month_end():
@@ -29,3 +31,18 @@ def test_a_range_is_every_day_in_order_across_a_month_end():
 def test_ranges_that_cannot_run_are_refused(ds, first, last, message):
     with pytest.raises(NightfeedError, match=message):
         night_dates(ds, first, last)
+
+
+def test_a_failing_region_skips_its_later_days_and_the_others_still_run(spark, tmp_path, monkeypatch, capsys):
+    """Neither region has landed events: each fails in ingest_events on the first day, is reported,
+    and is not run again on the second day; the second region was still attempted after the first."""
+    monkeypatch.setenv("NIGHTFEED_LAKE", str(tmp_path))
+    results, failed = run_nights(spark, ["NA", "NB"], ["2026-11-20", "2026-11-21"])
+    assert results == []
+    assert {r: ds for r, (ds, _) in failed.items()} == {"NA": "2026-11-20", "NB": "2026-11-20"}
+    assert all("landing folder not found" in error for _, error in failed.values())
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2 and "region=NB" in errors[1]
+    lake = config.Lake(tmp_path)
+    assert (lake.run_page("2026-11-20") / "stages" / "region=NB" / "ingest_events.json").exists()
+    assert not (lake.run_page("2026-11-21") / "stages").exists()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 
 from .. import config
@@ -117,19 +119,49 @@ def run_night(
     return results
 
 
-def run_nights(spark, regions: list[str], days: list[str], generate: bool = False) -> list[dict]:
+def run_nights(spark, regions: list[str], days: list[str], generate: bool = False) -> tuple[list[dict], dict]:
     """Every region's night for each day, days in date order, in the one session. generate: land
     the synthetic history ending at the last day first, and ingest its days before the first.
-    (Regions in threads were measured: on 2 cores each stage took twice as long, so no gain.)"""
-    report = print_line
+
+    A region whose night fails (a bad delivery, a failed check) is reported on stderr at once and
+    skips its later days, whose windows would lack that night; the other regions go on, as the
+    DAG's per-region tasks do. Returns (the finished stages' summaries, {region: (ds, error)}).
+    (Regions in threads were measured: on 2 cores each stage took twice as long, so no gain.)
+    """
+    failed: dict[str, tuple[str, str]] = {}
+
+    def attempt(region: str, ds: str, work: Callable[[], list[dict]]) -> list[dict]:
+        if region in failed:
+            return []
+        try:
+            return work()
+        except Exception as exc:  # noqa: BLE001 - one region's failure must not stop the others
+            if not isinstance(exc, NightfeedError):
+                traceback.print_exc()
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            failed[region] = (ds, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return []
+
     if generate:
         for region in regions:
-            gen = run_stage("generate_events", region, days[-1], spark)
-            report(gen)
-            for back in range(gen["days"] - 1, len(days) - 1, -1):
-                for stage in registry.INGEST:
-                    report(run_stage(stage, region, shift(days[-1], -back), spark))
-    return [s for ds in days for region in regions for s in run_night(spark, region, ds, report=report)]
+            attempt(region, days[0], lambda region=region: _land_history(spark, region, days))
+    results = [
+        s
+        for ds in days
+        for region in regions
+        for s in attempt(region, ds, lambda region=region, ds=ds: run_night(spark, region, ds))
+    ]
+    return results, failed
+
+
+def _land_history(spark, region: str, days: list[str]) -> list[dict]:
+    """Generate the region's synthetic history ending at the last day; ingest the days before the first."""
+    gen = run_stage("generate_events", region, days[-1], spark)
+    print_line(gen)
+    for back in range(gen["days"] - 1, len(days) - 1, -1):
+        for stage in registry.INGEST:
+            print_line(run_stage(stage, region, shift(days[-1], -back), spark))
+    return []
 
 
 def night_dates(ds: str | None, first: str | None, last: str | None) -> list[str]:
