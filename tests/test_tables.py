@@ -42,6 +42,9 @@ def test_missing_tables_read_empty_or_fail_clearly(spark, tmp_path):
     assert "confidence" in t.read("silver/interactions").columns
     with pytest.raises(NightfeedError, match="run build_features first"):
         t.require_slice("silver/interactions", "US", "2026-11-25", "build_features")
+    t.write_slice("silver/interactions", t.read("silver/interactions"), "US", "2026-11-25")
+    with pytest.raises(NightfeedError, match="build_features has not run for it, or its input was empty"):
+        t.require_slice("silver/interactions", "US", "2026-11-25", "build_features")
     with pytest.raises(NightfeedError, match="unknown table"):
         t.path("gold/nope")
     with pytest.raises(NightfeedError, match="missing columns"):

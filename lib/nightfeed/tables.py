@@ -207,7 +207,10 @@ def require_slice(spark: SparkSession, lake_table: str, region: str, ds: str, pr
         )
     df = read_slice(spark, lake_table, region, ds)
     if readonly.slice_rows(lake_table, region, ds) == 0:
-        raise NightfeedError(f"no rows in {lake_table} for region={region} ds={ds}: run {produced_by} first")
+        raise NightfeedError(
+            f"no rows in {lake_table} for region={region} ds={ds}: {produced_by} has not run for it, "
+            f"or its input was empty (e.g. an empty delivery)"
+        )
     return df
 
 
