@@ -19,12 +19,21 @@ def _table(root: Path, name: str, version: int | None = None):
     except TableNotFoundError:
         raise NightfeedError(f"no {name} table under {root}: nothing was published yet") from None
     except Exception as exc:  # noqa: BLE001 - delta-rs raises plain errors for unknown/vacuumed versions
-        latest = DeltaTable(str(path)).version()
-        if version is not None and not 0 <= version <= latest:
+        latest = _latest_version(path) if version is not None else None
+        if latest is not None and not 0 <= version <= latest:
             raise NightfeedError(f"{name} has no version {version}: its versions are 0 .. {latest}") from None
         raise NightfeedError(
             f"cannot read {name} at version {version}: {str(exc).splitlines()[0][:200]}"
         ) from None
+
+
+def _latest_version(path: Path) -> int | None:
+    from deltalake import DeltaTable
+
+    try:
+        return DeltaTable(str(path)).version()
+    except Exception:  # noqa: BLE001 - only used to word an error; the caller reports the original
+        return None
 
 
 def _slice(

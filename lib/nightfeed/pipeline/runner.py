@@ -89,7 +89,6 @@ def run_night(
     region: str,
     ds: str,
     backfill_days: int = 0,
-    generate: bool = False,
     cfg=None,
     lake=None,
     report: Callable[[dict], None] | None = None,
@@ -97,17 +96,12 @@ def run_night(
 ) -> list[dict]:
     """Every nightly stage of the registry for (region, ds), in order, in one session.
 
-    generate: first land the synthetic history ending at ds (its earlier days are then ingested);
     backfill_days: ingest that many earlier days first (history the nightly window reads).
     `report` is called with each stage summary as it finishes.
     """
     cfg = cfg or config.region_settings(region)
     report = report or print_line
     stage_options = stage_options or {}
-    if generate:
-        gen = run_stage("generate_events", region, ds, spark, cfg, lake)
-        report(gen)
-        backfill_days = gen["days"] - 1
     for back in range(backfill_days, 0, -1):
         for stage in registry.INGEST:
             report(run_stage(stage, region, shift(ds, -back), spark, cfg, lake))
@@ -130,11 +124,11 @@ def run_nights(spark, regions: list[str], days: list[str], generate: bool = Fals
     """
     failed: dict[str, tuple[str, str]] = {}
 
-    def attempt(region: str, ds: str, work: Callable[[], list[dict]]) -> list[dict]:
+    def attempt(region: str, ds: str, work: Callable[[], list[dict] | None]) -> list[dict]:
         if region in failed:
             return []
         try:
-            return work()
+            return work() or []
         except Exception as exc:  # noqa: BLE001 - one region's failure must not stop the others
             if not isinstance(exc, NightfeedError):
                 traceback.print_exc()
@@ -154,14 +148,13 @@ def run_nights(spark, regions: list[str], days: list[str], generate: bool = Fals
     return results, failed
 
 
-def _land_history(spark, region: str, days: list[str]) -> list[dict]:
+def _land_history(spark, region: str, days: list[str]) -> None:
     """Generate the region's synthetic history ending at the last day; ingest the days before the first."""
     gen = run_stage("generate_events", region, days[-1], spark)
     print_line(gen)
     for back in range(gen["days"] - 1, len(days) - 1, -1):
         for stage in registry.INGEST:
             print_line(run_stage(stage, region, shift(days[-1], -back), spark))
-    return []
 
 
 def night_dates(ds: str | None, first: str | None, last: str | None) -> list[str]:
