@@ -200,7 +200,11 @@ def add_evaluate_args(p: argparse.ArgumentParser) -> None:
     from .models import MODEL_NAMES
     from .models.confidence import CONFIDENCES
 
-    p.add_argument("--input", required=True, help="ratings / interactions file")
+    p.add_argument(
+        "--input",
+        required=True,
+        help="ratings / interactions file (may be gzip, bzip2, xz or a one-file zip)",
+    )
     p.add_argument(
         "--format",
         choices=FORMATS,
@@ -210,12 +214,15 @@ def add_evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sep",
         default=",",
-        help="csv delimiter (\\t or 'tab' for tabs; several characters, e.g. '::', allowed)",
+        help="csv delimiter: \\t or 'tab' for tabs, 'whitespace' for runs of spaces and tabs; "
+        "several characters (e.g. '::') allowed",
     )
     p.add_argument("--user-col", help="user column name (or 0-based position with --no-header)")
     p.add_argument("--item-col", help="item column name (or position)")
     p.add_argument("--weight-col", help="optional weight column (default: every row weighs 1)")
-    p.add_argument("--time-col", help="optional timestamp column (needed by temporal splits)")
+    p.add_argument(
+        "--time-col", help="optional time column, epoch seconds or ISO-8601 (needed by temporal splits)"
+    )
     p.add_argument("--no-header", action="store_true", help="csv has no header line; columns are positions")
     p.add_argument(
         "--model",

@@ -1,5 +1,9 @@
+import bz2
+import gzip
 import json
+import lzma
 import math
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -138,6 +142,60 @@ def test_loaders_read_what_public_data_sets_ship(tmp_path):
     assert df.item.tolist() == ['"Weird Al', "Caf\xe9 \x85 Tacvba", "abc"]
     with pytest.raises(NightfeedError, match="--sep must not be empty"):
         loaders.load_interactions(tsv, "csv", sep="", user_col="0", item_col="1", header=False)
+
+
+def test_loaders_read_compressed_commented_whitespace_and_iso_time_files(tmp_path):
+    """As shipped: gzip/bz2/xz/one-file zip, a SNAP/KONECT comment preamble with runs of spaces,
+    Last.fm 1K's ISO-8601 times; non-finite numbers and unreadable archives are clear errors."""
+    text = b"userId,movieId,rating,timestamp\n1,10,4.0,100\n2,20,3.0,200\n"
+    for name, data in [
+        ("r.csv.gz", gzip.compress(text)),
+        ("r.csv.bz2", bz2.compress(text)),
+        ("r.csv.xz", lzma.compress(text)),
+    ]:
+        (tmp_path / name).write_bytes(data)
+        assert loaders.load_interactions(tmp_path / name, "movielens-csv").item.tolist() == ["10", "20"]
+    with zipfile.ZipFile(tmp_path / "one.zip", "w") as archive:
+        archive.writestr("ml/ratings.csv", text)
+    assert loaders.load_interactions(tmp_path / "one.zip", "movielens-csv").time.tolist() == [100, 200]
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
+        archive.writestr("ratings.csv", text)
+        archive.writestr("movies.csv", b"movieId,title\n")
+    with pytest.raises(NightfeedError, match="a zip of 2 files .*extract the one to read"):
+        loaders.load_interactions(tmp_path / "two.zip", "movielens-csv")
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(text)[:20])
+    with pytest.raises(NightfeedError, match="cut.gz: cannot decompress"):
+        loaders.load_interactions(tmp_path / "cut.gz", "movielens-csv")
+    konect = tmp_path / "out.konect"
+    konect.write_text("% bip unweighted\n% 3 2 2\n1  \t10 1\n2 20   1\nx\n")
+    with pytest.raises(NightfeedError, match=r"out.konect:5: malformed line"):
+        loaders.load_interactions(konect, "csv", sep="whitespace", user_col="0", item_col="1", header=False)
+    konect.write_text("% bip unweighted\n% 3 2 2\n1  \t10 1\n2 20   1\n")
+    df = loaders.load_interactions(konect, "csv", sep="ws", user_col="0", item_col="1", header=False)
+    assert df.item.tolist() == ["10", "20"]
+    plays = tmp_path / "lastfm.tsv"
+    plays.write_text("u1\t2009-05-04T23:08:57Z\ta\nu1\t2009-05-04 13:54:10\tb\nu2\t2009-05-05\tc\n")
+    df = loaders.load_interactions(
+        plays, "csv", sep="tab", user_col="0", item_col="2", time_col="1", header=False
+    )
+    assert df.time.tolist() == [1241478537.0, 1241445250.0, 1241481600.0]
+    plays.write_text("u1\tyesterday\ta\n")
+    with pytest.raises(NightfeedError, match="time 'yesterday' is neither a number nor an ISO-8601"):
+        loaders.load_interactions(
+            plays, "csv", sep="tab", user_col="0", item_col="2", time_col="1", header=False
+        )
+    for bad in ("nan", "inf", "-Infinity"):
+        (tmp_path / "w.csv").write_text(f"u,i,w\n1,2,1\n1,3,{bad}\n")
+        with pytest.raises(
+            NightfeedError, match=f"w.csv:3: malformed line \\(weight '{bad}' is not a finite"
+        ):
+            loaders.load_interactions(tmp_path / "w.csv", "csv", user_col="u", item_col="i", weight_col="w")
+
+
+def test_compare_says_when_the_data_cannot_be_learned_from():
+    df = _interactions(n_users=20, per_user=8).assign(weight=0.0)
+    with pytest.raises(NightfeedError, match="every training weight is 0 or less"):
+        offline.compare(df, ["als"], "stratified", 0.25, 0, 5, weighted=True)
 
 
 def test_compare_reports_the_contract_keys():

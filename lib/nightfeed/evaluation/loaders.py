@@ -1,14 +1,22 @@
 """Reading users' own interaction files for `nightfeed evaluate`: MovieLens formats and any CSV.
 
 Every file becomes columns user, item, weight, time (ids as strings); errors name the file and,
-for a malformed line, its line number. Tab- and multi-character-separated files (MovieLens 1M/10M
-`ratings.dat` uses `::`) have no quoting and are split plainly: a stray quote in a TSV field must
-not swallow the lines after it, as a CSV reader would.
+for a malformed line, its line number. Tab-, whitespace- and multi-character-separated files
+(MovieLens 1M/10M `ratings.dat` uses `::`) have no quoting and are split plainly: a stray quote in
+a TSV field must not swallow the lines after it, as a CSV reader would. Files may come as shipped:
+gzip, bzip2, xz or a one-file zip; with `#` or `%` comment lines before the data (SNAP, KONECT);
+with times as epoch numbers or ISO-8601 (Last.fm 1K).
 """
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
+import lzma
+import math
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +25,8 @@ import pandas as pd
 from ..errors import NightfeedError
 
 FORMATS = ("movielens-100k", "movielens-dat", "movielens-csv", "csv")
+WHITESPACE = ("whitespace", "ws")
+_DECOMPRESS = {b"\x1f\x8b": gzip.decompress, b"BZh": bz2.decompress, b"\xfd7zXZ\x00": lzma.decompress}
 
 
 def load_interactions(
@@ -50,11 +60,10 @@ def load_interactions(
         spec = dict(sep=sep, header=header, cols=[user_col, item_col, weight_col, time_col])
     else:
         raise NightfeedError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
-    rows, names = _read_rows(path, spec["sep"], spec["header"])
+    rows, names, first_line = _read_rows(path, spec["sep"], spec["header"])
     idx = [_column_index(c, names, path) if c is not None else None for c in spec["cols"]]
     width = max(i for i in idx if i is not None) + 1
     users, items, weights, times = [], [], [], []
-    first_line = 2 if spec["header"] else 1
     for n, row in enumerate(rows, start=first_line):
         if not row or all(not c.strip() for c in row):
             continue
@@ -69,7 +78,7 @@ def load_interactions(
         users.append(u)
         items.append(i)
         weights.append(_number(row, idx[2], path, n, "weight", 1.0))
-        times.append(_number(row, idx[3], path, n, "time", float(n)))
+        times.append(_time(row, idx[3], path, n))
     if not users:
         raise NightfeedError(f"{path}: no interactions found")
     return pd.DataFrame(
@@ -83,11 +92,12 @@ def load_interactions(
 
 
 def _read_rows(path: Path, sep: str, header: bool):
+    """(data rows, header names, the file's line number of the first data row)."""
     if sep in ("\\t", "tab"):
         sep = "\t"
     if not sep:
         raise NightfeedError("--sep must not be empty")
-    data = path.read_bytes()
+    data = _decompressed(path)
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark must not become part of the first name
     except UnicodeDecodeError:
@@ -96,12 +106,39 @@ def _read_rows(path: Path, sep: str, header: bool):
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    if sep == "\t" or len(sep) > 1:
+    comments = 0
+    while comments < len(lines) and lines[comments][:1] in ("#", "%"):
+        comments += 1
+    lines = lines[comments:]
+    if sep in WHITESPACE:
+        rows = [line.split() for line in lines]
+    elif sep == "\t" or len(sep) > 1:
         rows = [line.split(sep) for line in lines]
     else:
         rows = list(csv.reader(lines, delimiter=sep))
     names = [c.strip() for c in rows[0]] if header and rows else []
-    return (rows[1:] if header else rows), names
+    return (rows[1:] if header else rows), names, comments + (2 if header else 1)
+
+
+def _decompressed(path: Path) -> bytes:
+    """The file's bytes, decompressed when they start with a gzip, bzip2, xz or zip signature."""
+    data = path.read_bytes()
+    try:
+        for magic, decompress in _DECOMPRESS.items():
+            if data.startswith(magic):
+                return decompress(data)
+        if data.startswith(b"PK\x03\x04"):
+            with zipfile.ZipFile(path) as archive:
+                files = [i for i in archive.infolist() if not i.is_dir()]
+                if len(files) != 1:
+                    names = ", ".join(i.filename for i in files[:10])
+                    raise NightfeedError(
+                        f"{path}: a zip of {len(files)} files ({names}); extract the one to read"
+                    )
+                return archive.read(files[0])
+    except (OSError, EOFError, ValueError, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        raise NightfeedError(f"{path}: cannot decompress: {exc}") from None
+    return data
 
 
 def _column_index(col: str, names: list[str], path: Path) -> int:
@@ -121,8 +158,35 @@ def _number(row, i, path, n, what, default):
     if i is None:
         return default
     try:
-        return float(row[i])
+        value = float(row[i])
     except (ValueError, IndexError):
         raise NightfeedError(
             f"{path}:{n}: malformed line ({what} {row[i] if i < len(row) else ''!r} is not a number)"
         ) from None
+    if not math.isfinite(value):
+        raise NightfeedError(f"{path}:{n}: malformed line ({what} {row[i]!r} is not a finite number)")
+    return value
+
+
+def _time(row, i, path, n):
+    """Epoch seconds from a number or an ISO-8601 date/time (UTC when it names no zone)."""
+    if i is None:
+        return float(n)
+    text = row[i].strip()
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            return _iso(text)
+        except ValueError:
+            raise NightfeedError(
+                f"{path}:{n}: malformed line (time {text!r} is neither a number nor an ISO-8601 date/time)"
+            ) from None
+    if not math.isfinite(value):
+        raise NightfeedError(f"{path}:{n}: malformed line (time {text!r} is not a finite number)")
+    return value
+
+
+def _iso(text: str) -> float:
+    stamp = datetime.fromisoformat(text)
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()

@@ -8,6 +8,10 @@ from __future__ import annotations
 from . import popularity, implicit_models, ease, neighbours, spark_als, auto, blend  # noqa: F401 - registers them
 from .base import REGISTRY, Recommender, create, seeded
 from .factors import FactorModel
+from implicit.recommender_base import ModelFitError
+
+# What a fit raises when the data cannot support the model (e.g. no positive weight, NaN factors).
+FIT_ERRORS = (ValueError, ArithmeticError, ModelFitError)
 
 MODELS: dict[str, type[Recommender]] = REGISTRY
 MODEL_NAMES: tuple[str, ...] = tuple(name for name, cls in REGISTRY.items() if cls.user_facing)
@@ -18,4 +22,4 @@ def load(path) -> Recommender:
     return Recommender.load(path)
 
 
-__all__ = ["MODELS", "MODEL_NAMES", "FactorModel", "Recommender", "create", "load", "seeded"]
+__all__ = ["FIT_ERRORS", "MODELS", "MODEL_NAMES", "FactorModel", "Recommender", "create", "load", "seeded"]

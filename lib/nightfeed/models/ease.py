@@ -28,7 +28,9 @@ class EASEModel(Recommender):
         self.kept_items = self._kept(user_items)
         x = as_csr(user_items[:, self.kept_items])
         l2 = float(self.params["l2"])
-        if x.shape[0] < x.shape[1]:
+        if not x.shape[1]:  # no item has enough users: every score ties
+            weights = np.zeros((0, 0), np.float32)
+        elif x.shape[0] < x.shape[1]:
             # Fewer users than items: P = (XᵀX + λI)⁻¹ = (I - Xᵀ(XXᵀ + λI)⁻¹X)/λ (Woodbury), so
             # the dense inverse is users × users, and B = -P/diag(P) = M/(1 - diag(M)), M = XᵀAX.
             a_x = np.ascontiguousarray(np.asarray(x.T @ _inverse_spd(x @ x.T, l2)).T)  # A·X, users × items
@@ -78,6 +80,9 @@ class EASEModel(Recommender):
         x = as_csr(x[:, self.kept_items])
         userids = np.asarray(userids, np.int64)
         rows = x[userids].tocoo()
+        if not x.shape[1]:
+            yield from (self._expand(np.zeros((len(userids), 0), np.float32), None) for _ in l2_values)
+            return
         path = _user_gram_path if x.shape[0] < x.shape[1] else _item_gram_path
         for scores in path(x, userids, rows, [float(v) for v in l2_values]):
             yield self._expand(scores, None)

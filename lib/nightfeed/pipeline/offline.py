@@ -39,13 +39,18 @@ def compare(
     users, relevant = relevant_sets(test, enc)
     if not len(users):
         raise NightfeedError("too few interactions to evaluate: no test user has training interactions")
+    if weighted and not (enc.train.data > 0).any():
+        raise NightfeedError("every training weight is 0 or less: no interaction to learn from")
     results = []
     for name in names:
         try:
             model = models.create(name, **model_params(name, k, seed, time_budget_s, transform or {}))
         except ValueError as exc:
             raise NightfeedError(str(exc)) from None
-        res = fit_and_score(model, enc.train, users, relevant, k)
+        try:
+            res = fit_and_score(model, enc.train, users, relevant, k)
+        except models.FIT_ERRORS as exc:
+            raise NightfeedError(f"{name} could not be fitted on this data: {exc}") from None
         params = dict(model.params)
         if name == "auto":
             params = {

@@ -75,7 +75,10 @@ def train_model(
         model = models.create(model_type, **params)
     except ValueError as exc:
         raise NightfeedError(f"configuration [model]: {exc}") from None
-    model.fit(mat)
+    try:
+        model.fit(mat)
+    except models.FIT_ERRORS as exc:
+        raise NightfeedError(f"train_model {region} {ds}: {model_type} could not be fitted: {exc}") from None
     fit_s = time.perf_counter() - t0
     if model_type == "auto":
         chosen_type, chosen_params, val = (
