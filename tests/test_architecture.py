@@ -50,6 +50,8 @@ LAYERS = [
         "settings",
         "schemas",
         "errors",
+        "vocabulary",
+        "settings_rules",
         "topk",
     },
 ]

@@ -1,5 +1,8 @@
 """Configuration parsed once into typed settings: types converted, unknown and missing keys named."""
 
+import subprocess
+import sys
+
 import pytest
 
 from nightfeed import config, settings
@@ -39,6 +42,10 @@ def test_values_are_converted_to_their_types():
         ("feed", "n", True, r"\[feed\] n = True: expected int"),
         ("quality", "min_feed_coverage", -0.1, r"must be between 0 and 1"),
         ("audit", "model", "magic", r"\[audit\] model = 'magic': choose from xgboost, gbt"),
+        ("feed", "eligible_moderation", [], r"\[feed\] eligible_moderation = \[\]: choose from approved"),
+        ("feed", "eligible_moderation", ["aproved"], r"unknown \['aproved'\]; choose from approved, pending"),
+        ("event_weights", None, None, r"event_weights = \{\}: no event type weighs more than 0"),
+        ("event_weights", "clap", 1.0, r"event_weights = .*: unknown \['clap'\]; choose from impression"),
     ],
 )
 def test_bad_keys_are_clear_errors(section, key, value, message):
@@ -57,3 +64,20 @@ def test_with_changes_copies_and_keeps_the_original():
     assert changed.gate.max_ndcg_drop == 1.0 and cfg.gate.max_ndcg_drop == 0.02
     with pytest.raises(AttributeError):
         cfg.feed.n = 3
+
+
+def test_a_bad_configuration_stops_nightfeed_run_before_spark_starts(tmp_path):
+    conf = tmp_path / "bad.toml"
+    conf.write_text(config.conf_path().read_text() + "\n[regions.QQ.feed]\neligible_moderation = []\n")
+    code = (
+        "import sys; from nightfeed.cli import main; rc = main(sys.argv[1:]); "
+        "assert 'pyspark' not in sys.modules, 'Spark was loaded'; sys.exit(rc)"
+    )
+    env = {"NIGHTFEED_CONF": str(conf), "NIGHTFEED_LAKE": str(tmp_path / "lake"), "PATH": "/usr/bin:/bin"}
+    argv = ["run", "--region", "QQ", "--ds", "2026-11-21"]
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env)
+    assert out.returncode == 2 and out.stderr.splitlines() == [
+        "error: configuration [feed] eligible_moderation = []: "
+        "choose from approved, pending, restricted, removed"
+    ]
+    assert not (tmp_path / "lake").exists()

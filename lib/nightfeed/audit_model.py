@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from . import audit_boost
 from .audit_evidence import evidence, fit_rates
 from .audit_features import FEATURES
-from .settings import AUDIT_MODELS as KINDS
+from .vocabulary import AUDIT_MODELS as KINDS
 
 PRIOR = "prior"
 REPORT_BUCKETS = 5  # the prior's report-count buckets: 0 .. 4, and 5 or more

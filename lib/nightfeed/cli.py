@@ -29,7 +29,7 @@ def _stage_options(p: argparse.ArgumentParser, options) -> None:
 
             choices = MODEL_NAMES
         elif opt.choices_from == "audit_models":
-            from .settings import AUDIT_MODELS
+            from .vocabulary import AUDIT_MODELS
 
             choices = AUDIT_MODELS
         p.add_argument(opt.flag, dest=opt.dest, type=opt.type, choices=choices, default=None, help=opt.help)

@@ -27,20 +27,24 @@ def _session(app: str):
 
 
 def _regions(args) -> list[str]:
-    if getattr(args, "all_regions", False) or not args.region:
-        return config.nightly_regions()
-    return [args.region]
+    """The regions asked for, each one's configuration read: a bad value fails before a JVM starts."""
+    regions = (
+        config.nightly_regions() if getattr(args, "all_regions", False) or not args.region else [args.region]
+    )
+    for region in regions:
+        config.region_settings(region)
+    return regions
 
 
 def cmd_run(args) -> int:
     """All nightly stages in order, in one Spark session, for one region or every nightly region;
     with --from/--to every day of the range in date order (each day's regions before the next day)."""
+    regions = _regions(args)
     from .pipeline.morning import build_report
     from .pipeline.runner import night_dates, run_nights
     from .pipeline.summary import print_summary
 
     days = night_dates(args.ds, args.from_ds, args.to_ds)
-    regions = _regions(args)
     results, failed = run_nights(_session("nightfeed-run"), regions, days, args.generate)
     lake = config.Lake.default()
     if args.summary:

@@ -16,9 +16,8 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from . import schemas
 from .errors import NightfeedError
+from .vocabulary import EVENT_TYPES, MODERATION_STATUSES
 
-EVENT_TYPES = ("impression", "play", "finish", "like", "share", "comment", "follow", "skip", "report")
-MODERATION_STATUSES = ("approved", "pending", "restricted", "removed")
 ISO_TS_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 INTEGER = r"^-?\d{1,18}$"
 CORRUPT = "_corrupt_record"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import NightfeedError
+from .settings_rules import check_value
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,6 @@ class SyntheticSettings:
 
 
 REVIEW_CAPACITY = 8
-AUDIT_MODELS = ("xgboost", "gbt")  # the audit classifiers (`audit_boost`); named here, free of Spark
 
 
 @dataclass(frozen=True)
@@ -125,58 +125,11 @@ class RegionConfig:
     audit: AuditSettings = field(default_factory=AuditSettings)
 
 
-# Allowed ranges (inclusive; None = unbounded) of numeric keys, by "<Settings class>.<key>": a value
-# outside is a clear error when the configuration is read, not a broken feed hours later.
-POSITIVE, NON_NEGATIVE, SHARE = (1, None), (0, None), (0, 1)
-RANGES: dict[str, tuple[float | None, float | None]] = {
-    "IngestSettings.late_arrival_tolerance_hours": NON_NEGATIVE,
-    "IngestSettings.dedupe_lookback_days": NON_NEGATIVE,
-    "IngestSettings.max_quarantine_share": SHARE,
-    "IngestSettings.max_watch_ms": POSITIVE,
-    "FeatureSettings.lookback_days": POSITIVE,
-    "FeatureSettings.half_life_days": (1e-9, None),
-    "FeatureSettings.finish_ratio": SHARE,
-    "FeatureSettings.trending_days": POSITIVE,
-    "ModelSettings.k": POSITIVE,
-    "ModelSettings.time_budget_s": NON_NEGATIVE,
-    "ModelSettings.ease_max_items": POSITIVE,
-    "ModelSettings.min_eval_users": NON_NEGATIVE,
-    "FeedSettings.n": POSITIVE,
-    "FeedSettings.candidate_multiplier": POSITIVE,
-    "FeedSettings.max_per_creator": POSITIVE,
-    "FeedSettings.fresh_share": SHARE,
-    "FeedSettings.fresh_hours": NON_NEGATIVE,
-    "FeedSettings.fresh_max_interactions": NON_NEGATIVE,
-    "FeedSettings.min_user_interactions": NON_NEGATIVE,
-    "FeedSettings.exclude_lookback_days": NON_NEGATIVE,
-    "FeedSettings.score_block_users": POSITIVE,
-    "FeedSettings.new_creator_days": NON_NEGATIVE,
-    "FeedSettings.new_creator_share": SHARE,
-    "GateSettings.max_ndcg_drop": SHARE,
-    "QualitySettings.min_feed_coverage": SHARE,
-    "QualitySettings.min_full_feed_share": SHARE,
-    "QualitySettings.watch_ms_max_duration_factor": (1e-9, None),
-    "MaintenanceSettings.retention_hours": NON_NEGATIVE,
-    "MaintenanceSettings.rollback_days": NON_NEGATIVE,
-    "AuditSettings.daily_review_capacity": POSITIVE,
-    "AuditSettings.hold_threshold": SHARE,
-    "AuditSettings.lookback_days": POSITIVE,
-    "AuditSettings.label_days": POSITIVE,
-}
-
-
 def _number(kind: str, value):
     """int or float of a TOML value; a bool, or a fraction where an int is due, is refused."""
     if isinstance(value, bool) or (kind == "int" and isinstance(value, float) and not value.is_integer()):
         raise ValueError(value)
     return {"int": int, "float": float}[kind](value)
-
-
-def _check_range(cls, name: str, value, where: str) -> None:
-    lo, hi = RANGES.get(f"{cls.__name__}.{name}", (None, None))
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        bounds = f"at least {lo}" if hi is None else f"between {lo} and {hi}"
-        raise NightfeedError(f"configuration [{where}] {name} = {value!r}: must be {bounds}")
 
 
 def _build(cls, values: dict[str, Any], where: str):
@@ -206,7 +159,7 @@ def _build(cls, values: dict[str, Any], where: str):
                 value = {str(k): float(v) for k, v in value.items()}
         except (TypeError, ValueError, AttributeError):
             raise NightfeedError(f"configuration [{where}] {name} = {value!r}: expected {kind}") from None
-        _check_range(cls, name, value, where)
+        check_value(cls.__name__, name, value, where)
         out[name] = value
     return cls(**out)
 
@@ -234,16 +187,8 @@ def parse_region(region: str, merged: dict[str, Any]) -> RegionConfig:
         quality=_build(QualitySettings, merged.get("quality", {}), "quality"),
         maintenance=_build(MaintenanceSettings, merged.get("maintenance", {}), "maintenance"),
         synthetic=_build(SyntheticSettings, merged.get("synthetic", {}), "synthetic"),
-        audit=_check_audit(_build(AuditSettings, merged.get("audit", {}), "audit")),
+        audit=_build(AuditSettings, merged.get("audit", {}), "audit"),
     )
-
-
-def _check_audit(audit: AuditSettings) -> AuditSettings:
-    if audit.model not in AUDIT_MODELS:
-        raise NightfeedError(
-            f"configuration [audit] model = {audit.model!r}: choose from {', '.join(AUDIT_MODELS)}"
-        )
-    return audit
 
 
 def with_changes(cfg: RegionConfig, **sections: dict) -> RegionConfig:
