@@ -132,6 +132,28 @@ def test_missing_landing_folder_is_a_clear_error(spark, tmp_path):
         events.read_lines(spark, tmp_path / "nope")
 
 
+def test_compressed_files_are_read_and_a_subfolder_is_a_clear_error(spark, tmp_path):
+    import gzip
+
+    from nightfeed.errors import NightfeedError
+
+    (tmp_path / "part-0.jsonl.gz").write_bytes(gzip.compress(b'{"a": 1}\n{"a": 2}\n'))
+    (tmp_path / "part-1.jsonl").write_text('{"a": 3}\n')
+    (tmp_path / "_SUCCESS").write_text("")
+    (tmp_path / "_temporary").mkdir()
+    (tmp_path / "_temporary" / "part-9.jsonl").write_text('{"a": 9}\n')
+    lines = events.read_lines(spark, tmp_path).orderBy("value").collect()
+    assert [(r.value, r.source_file) for r in lines] == [
+        ('{"a": 1}', "part-0.jsonl.gz"),
+        ('{"a": 2}', "part-0.jsonl.gz"),
+        ('{"a": 3}', "part-1.jsonl"),
+    ]
+    (tmp_path / "late").mkdir()
+    (tmp_path / "late" / "part-2.jsonl").write_text('{"a": 4}\n')
+    with pytest.raises(NightfeedError, match=r"holds subfolders \['late'\]: deliver the files directly"):
+        events.read_lines(spark, tmp_path)
+
+
 def test_empty_folder_and_empty_files_read_as_no_lines(spark, tmp_path):
     assert events.read_lines(spark, tmp_path).count() == 0
     (tmp_path / "empty.jsonl").write_text("")

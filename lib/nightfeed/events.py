@@ -63,11 +63,19 @@ def read_lines(spark: SparkSession, folder: Path) -> DataFrame:
     """Every line of every file in a landing folder, with the file it came from.
 
     A missing folder is an error (the producer did not deliver); an empty folder or empty
-    files are a valid, empty delivery.
+    files are a valid, empty delivery. Names starting with `.` or `_` (`_SUCCESS`, `.crc`, a
+    writer's `_temporary/`) are not data; any other subfolder is an error, not silently unread.
+    Compressed files (`.gz`, `.bz2`, `.zst`, ...) are read by their extension.
     """
     if not folder.is_dir():
         raise NightfeedError(f"landing folder not found: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith((".", "_")))
+    nested = [p.name for p in entries if p.is_dir()]
+    if nested:
+        raise NightfeedError(
+            f"landing folder {folder} holds subfolders {nested}: deliver the files directly in it"
+        )
+    files = [p for p in entries if p.is_file()]
     if not files:
         return spark.createDataFrame([], "value string, source_file string")
     return (
