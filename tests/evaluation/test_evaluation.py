@@ -180,7 +180,7 @@ def test_loaders_read_compressed_commented_whitespace_and_iso_time_files(tmp_pat
     )
     assert df.time.tolist() == [1241478537.0, 1241445250.0, 1241481600.0]
     plays.write_text("u1\tyesterday\ta\n")
-    with pytest.raises(NightfeedError, match="time 'yesterday' is neither a number nor an ISO-8601"):
+    with pytest.raises(NightfeedError, match="time 'yesterday' is not a number or an ISO-8601 date/time"):
         loaders.load_interactions(
             plays, "csv", sep="tab", user_col="0", item_col="2", time_col="1", header=False
         )
@@ -190,6 +190,38 @@ def test_loaders_read_compressed_commented_whitespace_and_iso_time_files(tmp_pat
             NightfeedError, match=f"w.csv:3: malformed line \\(weight '{bad}' is not a finite"
         ):
             loaders.load_interactions(tmp_path / "w.csv", "csv", user_col="u", item_col="i", weight_col="w")
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("1::10::4.5::100\n2::20::3::200\n", dict(fmt="movielens-dat")),
+        (
+            'user,item,w\n" a",b c,1e1\n"x, y",z,2\n\n',
+            dict(fmt="csv", user_col="user", item_col="item", weight_col="w"),
+        ),
+        (
+            'u1\t"Weird Al\t7\nu2\tCaf\xe9\t8\n',
+            dict(fmt="csv", sep="tab", user_col="0", item_col="1", header=False),
+        ),
+        (
+            "% konect\n 1  10\t2009-05-04T23:08:57Z\n2 20 2009-05-05\n",
+            dict(fmt="csv", sep="whitespace", user_col="0", item_col="1", time_col="2", header=False),
+        ),
+    ],
+    ids=["dat", "quoted-csv", "tsv", "whitespace-iso"],
+)
+def test_the_fast_reader_reads_exactly_what_the_line_reader_does(tmp_path, monkeypatch, text, options):
+    path = tmp_path / "data"
+    path.write_text(text)
+    fmt = options.pop("fmt")
+    read_fast, results = loaders._read_fast, []
+    monkeypatch.setattr(loaders, "_read_fast", lambda *a: results.append(read_fast(*a)) or results[-1])
+    fast = loaders.load_interactions(path, fmt, **options)
+    assert results[0] is not None, "the fast reader gave up on a well-formed file"
+    monkeypatch.setattr(loaders, "_read_fast", lambda *a: None)
+    exact = loaders.load_interactions(path, fmt, **options)
+    pd.testing.assert_frame_equal(fast, exact)
 
 
 def test_compare_says_when_the_data_cannot_be_learned_from():

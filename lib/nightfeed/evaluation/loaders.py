@@ -10,12 +10,9 @@ with times as epoch numbers or ISO-8601 (Last.fm 1K).
 
 from __future__ import annotations
 
-import bz2
 import csv
-import gzip
-import lzma
+import io
 import math
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,10 +20,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import NightfeedError
+from .textfiles import read_text
 
 FORMATS = ("movielens-100k", "movielens-dat", "movielens-csv", "csv")
 WHITESPACE = ("whitespace", "ws")
-_DECOMPRESS = {b"\x1f\x8b": gzip.decompress, b"BZh": bz2.decompress, b"\xfd7zXZ\x00": lzma.decompress}
 
 
 def load_interactions(
@@ -60,8 +57,79 @@ def load_interactions(
         spec = dict(sep=sep, header=header, cols=[user_col, item_col, weight_col, time_col])
     else:
         raise NightfeedError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
-    rows, names, first_line = _read_rows(path, spec["sep"], spec["header"])
+    sep = _separator(spec["sep"])
+    text, first_line = _without_preamble(read_text(path))
+    names = []
+    if spec["header"]:
+        head, _, text = text.partition("\n")
+        names, first_line = [c.strip() for c in _split([head], sep)[0]], first_line + 1
     idx = [_column_index(c, names, path) if c is not None else None for c in spec["cols"]]
+    fast = _read_fast(text, sep, idx, first_line)
+    if fast is not None:
+        return fast
+    lines = text.split("\n")
+    return _read_exact(path, _split(lines[:-1] if lines[-1] == "" else lines, sep), sep, idx, first_line)
+
+
+def _read_fast(text: str, sep: str, idx: list, first_line: int) -> pd.DataFrame | None:
+    """The file by pandas' C parser (10M lines in seconds), or None when any line needs a closer
+    look (too few fields, an empty id, a value that is not a finite number or a date/time): then
+    `_read_exact` reads it line by line and names the first bad line."""
+    options = {"sep": "\x1f", "quoting": csv.QUOTE_NONE}
+    if sep in WHITESPACE:
+        options = {"sep": r"\s+"}
+    elif sep == "\t" or len(sep) > 1:
+        if "\x1f" in text:
+            return None
+        text = text.replace(sep, "\x1f")
+    else:
+        options = {"sep": sep}
+    ids = {idx[0]: str, idx[1]: str}
+
+    def parse(time_type) -> pd.DataFrame:
+        types = {
+            **({idx[2]: float} if idx[2] is not None else {}),
+            **({idx[3]: time_type} if idx[3] is not None else {}),
+        }
+        return pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            usecols=sorted({i for i in idx if i is not None}),
+            dtype={**types, **ids},
+            na_filter=False,
+            engine="c",
+            **options,
+        )
+
+    try:
+        try:
+            frame = parse(float)
+        except ValueError:  # ISO-8601 times, or a bad value that `_read_exact` will name
+            frame = parse(str)
+    except (ValueError, pd.errors.ParserError):
+        return None
+    if frame.empty or frame.isna().any().any():
+        return None
+    users, items = frame[idx[0]].str.strip(), frame[idx[1]].str.strip()
+    weights = np.ones(len(frame)) if idx[2] is None else frame[idx[2]].to_numpy(np.float64)
+    if idx[3] is None:
+        times = np.arange(first_line, first_line + len(frame), dtype=np.float64)
+    elif frame[idx[3]].dtype == object:
+        stamps = pd.to_datetime(frame[idx[3]].str.strip(), utc=True, format="ISO8601", errors="coerce")
+        times = np.where(stamps.isna(), np.nan, stamps.astype("int64") / 1e9)
+    else:
+        times = frame[idx[3]].to_numpy(np.float64)
+    if (
+        (users == "").any()
+        or (items == "").any()
+        or not (np.isfinite(weights).all() and np.isfinite(times).all())
+    ):
+        return None
+    return _frame(users, items, weights, times)
+
+
+def _read_exact(path: Path, rows: list[list[str]], sep: str, idx: list, first_line: int) -> pd.DataFrame:
+    """Line by line; raises NightfeedError naming the first malformed line."""
     width = max(i for i in idx if i is not None) + 1
     users, items, weights, times = [], [], [], []
     for n, row in enumerate(rows, start=first_line):
@@ -70,7 +138,7 @@ def load_interactions(
         if len(row) < width:
             raise NightfeedError(
                 f"{path}:{n}: malformed line (expected at least {width} fields, got {len(row)}): "
-                f"{spec['sep'].join(row)[:120]!r}"
+                f"{sep.join(row)[:120]!r}"
             )
         u, i = row[idx[0]].strip(), row[idx[1]].strip()
         if not u or not i:
@@ -78,67 +146,46 @@ def load_interactions(
         users.append(u)
         items.append(i)
         weights.append(_number(row, idx[2], path, n, "weight", 1.0))
-        times.append(_time(row, idx[3], path, n))
+        times.append(_number(row, idx[3], path, n, "time", float(n)))
     if not users:
         raise NightfeedError(f"{path}: no interactions found")
+    return _frame(users, items, weights, times)
+
+
+def _frame(users, items, weights, times) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "user": users,
             "item": items,
             "weight": np.asarray(weights, np.float32),
-            "time": np.asarray(times, np.float64),
+            "time": np.asarray(times, float),
         }
     )
 
 
-def _read_rows(path: Path, sep: str, header: bool):
-    """(data rows, header names, the file's line number of the first data row)."""
+def _separator(sep: str) -> str:
     if sep in ("\\t", "tab"):
-        sep = "\t"
+        return "\t"
     if not sep:
         raise NightfeedError("--sep must not be empty")
-    data = _decompressed(path)
-    try:
-        text = data.decode("utf-8-sig")  # a byte-order mark must not become part of the first name
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    # Only \n, \r\n and \r end a line: str.splitlines also splits inside fields at \x85 or \u2028.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    comments = 0
-    while comments < len(lines) and lines[comments][:1] in ("#", "%"):
-        comments += 1
-    lines = lines[comments:]
+    return sep
+
+
+def _without_preamble(text: str) -> tuple[str, int]:
+    """The text after its leading `#` or `%` comment lines, and the line number it starts at."""
+    start, line = 0, 1
+    while text[start : start + 1] in ("#", "%"):
+        end = text.find("\n", start)
+        start, line = (len(text) if end < 0 else end + 1), line + 1
+    return text[start:], line
+
+
+def _split(lines: list[str], sep: str) -> list[list[str]]:
     if sep in WHITESPACE:
-        rows = [line.split() for line in lines]
-    elif sep == "\t" or len(sep) > 1:
-        rows = [line.split(sep) for line in lines]
-    else:
-        rows = list(csv.reader(lines, delimiter=sep))
-    names = [c.strip() for c in rows[0]] if header and rows else []
-    return (rows[1:] if header else rows), names, comments + (2 if header else 1)
-
-
-def _decompressed(path: Path) -> bytes:
-    """The file's bytes, decompressed when they start with a gzip, bzip2, xz or zip signature."""
-    data = path.read_bytes()
-    try:
-        for magic, decompress in _DECOMPRESS.items():
-            if data.startswith(magic):
-                return decompress(data)
-        if data.startswith(b"PK\x03\x04"):
-            with zipfile.ZipFile(path) as archive:
-                files = [i for i in archive.infolist() if not i.is_dir()]
-                if len(files) != 1:
-                    names = ", ".join(i.filename for i in files[:10])
-                    raise NightfeedError(
-                        f"{path}: a zip of {len(files)} files ({names}); extract the one to read"
-                    )
-                return archive.read(files[0])
-    except (OSError, EOFError, ValueError, lzma.LZMAError, zipfile.BadZipFile) as exc:
-        raise NightfeedError(f"{path}: cannot decompress: {exc}") from None
-    return data
+        return [line.split() for line in lines]
+    if sep == "\t" or len(sep) > 1:
+        return [line.split(sep) for line in lines]
+    return list(csv.reader(lines, delimiter=sep))
 
 
 def _column_index(col: str, names: list[str], path: Path) -> int:
@@ -155,38 +202,25 @@ def _column_index(col: str, names: list[str], path: Path) -> int:
 
 
 def _number(row, i, path, n, what, default):
+    """Field i as a finite float (`default` without the column); a time may also be ISO-8601."""
     if i is None:
         return default
-    try:
-        value = float(row[i])
-    except (ValueError, IndexError):
-        raise NightfeedError(
-            f"{path}:{n}: malformed line ({what} {row[i] if i < len(row) else ''!r} is not a number)"
-        ) from None
-    if not math.isfinite(value):
-        raise NightfeedError(f"{path}:{n}: malformed line ({what} {row[i]!r} is not a finite number)")
-    return value
-
-
-def _time(row, i, path, n):
-    """Epoch seconds from a number or an ISO-8601 date/time (UTC when it names no zone)."""
-    if i is None:
-        return float(n)
     text = row[i].strip()
-    try:
-        value = float(text)
-    except ValueError:
+    for parse in (float, _iso) if what == "time" else (float,):
         try:
-            return _iso(text)
+            value = parse(text)
+            break
         except ValueError:
-            raise NightfeedError(
-                f"{path}:{n}: malformed line (time {text!r} is neither a number nor an ISO-8601 date/time)"
-            ) from None
+            continue
+    else:
+        also = " or an ISO-8601 date/time" if what == "time" else ""
+        raise NightfeedError(f"{path}:{n}: malformed line ({what} {text!r} is not a number{also})")
     if not math.isfinite(value):
-        raise NightfeedError(f"{path}:{n}: malformed line (time {text!r} is not a finite number)")
+        raise NightfeedError(f"{path}:{n}: malformed line ({what} {text!r} is not a finite number)")
     return value
 
 
 def _iso(text: str) -> float:
+    """Epoch seconds of an ISO-8601 date/time, UTC when it names no zone."""
     stamp = datetime.fromisoformat(text)
     return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
