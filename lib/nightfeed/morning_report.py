@@ -71,11 +71,8 @@ def chart_svg(history: pd.DataFrame, kind: str, title: str) -> str:
             label="quarantined (% of lines)",
         )
         share.set_ylabel("quarantined, % of lines")
-        share.set_ylim(
-            0,
-            max(1.0, float(np.nanmax(100 * history["quarantined"] / total.where(total > 0), initial=0)))
-            * 1.3,
-        )
+        shares = (100 * history["quarantined"] / total.where(total > 0)).fillna(0.0)
+        share.set_ylim(0, max(1.0, float(np.max(shares, initial=0))) * 1.3)
         share.legend(loc="upper right", fontsize=8)
     elif kind == "ndcg":
         ax.plot(x, history["model_ndcg"], "o-", color="#2563eb", label="live model")

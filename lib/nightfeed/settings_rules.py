@@ -38,6 +38,14 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "QualitySettings.watch_ms_max_duration_factor": (1e-9, None),
     "MaintenanceSettings.retention_hours": NON_NEGATIVE,
     "MaintenanceSettings.rollback_days": NON_NEGATIVE,
+    **{
+        f"SyntheticSettings.{k}": POSITIVE for k in ("n_users", "items_per_day", "catalog_days", "n_creators")
+    },
+    **{f"SyntheticSettings.{k}": POSITIVE for k in ("n_topics", "history_days", "impressions_per_session")},
+    "SyntheticSettings.sessions_per_active_user": NON_NEGATIVE,
+    **{f"SyntheticSettings.{k}": SHARE for k in ("active_share", "malformed_share", "violating_share")},
+    "SyntheticSettings.repeat_offender_share": SHARE,
+    "SyntheticSettings.false_report_share": (0, 0.999),  # all reports false: no report is true to scale
     "AuditSettings.daily_review_capacity": POSITIVE,
     "AuditSettings.hold_threshold": SHARE,
     "AuditSettings.lookback_days": POSITIVE,
