@@ -51,6 +51,13 @@ def test_curves_cover_a_quarter_to_four_times_the_capacity():
     c = audit_eval.curves(queue(), capacity=2)
     assert c["model"]["capacity"] == [1, 2, 4, 6, 8]
     assert c["model"]["precision"][:2] == [1.0, 1.0] and c["model"]["recall"][-1] == 1.0
+    assert c["model"]["precision"][-1] == 2 / 5, "a queue shorter than the capacity is reviewed whole"
+
+
+def test_a_capacity_above_the_queue_length_counts_the_videos_there_are():
+    m = audit_eval.evaluate(queue(), capacity=1000).set_index(["method", "metric"])["value"]
+    assert all(m[method, "precision_at_c"] == 2 / 5 for method in audit_eval.METHODS)
+    assert m["model", "recall_at_c"] == 1.0
 
 
 def test_average_precision_without_positives_is_nan():

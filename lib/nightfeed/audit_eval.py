@@ -1,9 +1,10 @@
 """How well a review order catches violating videos: the model's queue against three baselines.
 
-Every order ranks the same queued videos. With C = the daily review capacity: precision@C and
-recall@C, PR-AUC (average precision over the whole order) and violating views prevented (the
-next-24-hour views of the truly violating videos among the top C: the views a review tonight
-takes away from them; the estimate from each video's trajectory is the same for every order).
+Every order ranks the same queued videos. With C = the daily review capacity: precision@C (over
+min(C, queued videos): a queue shorter than C is reviewed whole), recall@C, PR-AUC (average
+precision over the whole order) and violating views prevented (the next-24-hour views of the
+truly violating videos among the top C: the views a review tonight takes away from them; the
+estimate from each video's trajectory is the same for every order).
 """
 
 from __future__ import annotations
@@ -54,11 +55,17 @@ def order_metrics(queue: pd.DataFrame, method: str, capacity: int) -> dict[str, 
     top = slice(0, capacity)
     total = relevant.sum()
     return {
-        "precision_at_c": float(relevant[top].sum() / capacity) if capacity else float("nan"),
+        "precision_at_c": _precision(relevant, capacity),
         "recall_at_c": float(relevant[top].sum() / total) if total else float("nan"),
         "pr_auc": average_precision(relevant),
         "violating_views_prevented": float(np.sum(relevant[top] * views[top])),
     }
+
+
+def _precision(relevant: np.ndarray, capacity: int) -> float:
+    """Share of violating videos among the first min(capacity, len) of an ordered 0/1 array."""
+    filled = min(capacity, len(relevant))
+    return float(relevant[:filled].sum() / filled) if filled else float("nan")
 
 
 def evaluate(queue: pd.DataFrame, capacity: int) -> pd.DataFrame:
@@ -81,7 +88,7 @@ def curves(queue: pd.DataFrame, capacity: int) -> dict[str, dict[str, list[float
         total = relevant.sum()
         out[method] = {
             "capacity": caps,
-            "precision": [float(relevant[:c].sum() / c) for c in caps],
+            "precision": [_precision(relevant, c) for c in caps],
             "recall": [float(relevant[:c].sum() / total) if total else float("nan") for c in caps],
         }
     return out

@@ -74,11 +74,12 @@ def pooled(metrics: pd.DataFrame, capacity: int) -> dict:
     value = metrics.set_index(["ds", "method", "metric"])["value"]
     nights = sorted(metrics["ds"].unique())
     out = {}
+    filled = {d: min(capacity, value[d, "queue", "videos"]) for d in nights}
     for m in METHODS:
-        hits = sum(value[d, m, "precision_at_c"] * capacity for d in nights)
+        hits = sum(value[d, m, "precision_at_c"] * filled[d] for d in nights if filled[d])
         views = sum(value[d, m, "violating_views_prevented"] for d in nights)
         out[m] = {
-            "precision_at_c": round(hits / (capacity * len(nights)), 4),
+            "precision_at_c": round(hits / max(sum(filled.values()), 1), 4),
             "views_prevented": round(views, 1),
         }
     best_p = max(out[m]["precision_at_c"] for m in METHODS[1:])
