@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import io
 
-import numpy as np
 import pandas as pd
 
 from .reports import STYLE, badge
@@ -72,7 +71,7 @@ def chart_svg(history: pd.DataFrame, kind: str, title: str) -> str:
         )
         share.set_ylabel("quarantined, % of lines")
         shares = (100 * history["quarantined"] / total.where(total > 0)).fillna(0.0)
-        share.set_ylim(0, max(1.0, float(np.max(shares, initial=0))) * 1.3)
+        share.set_ylim(0, max(1.0, float(shares.max()) if len(shares) else 0.0) * 1.3)
         share.legend(loc="upper right", fontsize=8)
     elif kind == "ndcg":
         ax.plot(x, history["model_ndcg"], "o-", color="#2563eb", label="live model")
