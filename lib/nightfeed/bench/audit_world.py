@@ -87,6 +87,9 @@ def pooled(metrics: pd.DataFrame, capacity: int) -> dict:
     out["precision_ratio"] = round(out["model"]["precision_at_c"] / best_p, 2) if best_p else None
     out["views_ratio"] = round(out["model"]["views_prevented"] / best_v, 2) if best_v else None
     out["violating_in_queues"] = int(sum(value[d, "queue", "violating"] for d in nights))
+    out["holds"] = {
+        h: int(sum(value.get((d, "holds", h), 0) for d in nights)) for h in ("held", "held_benign")
+    }
     return out
 
 
