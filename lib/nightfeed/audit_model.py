@@ -72,7 +72,7 @@ class AuditModel:
             raise ValueError(f"unknown audit model {kind!r}; choose from {', '.join(KINDS)}")
         self.kind, self.seed, self.n_workers = kind, seed, n_workers
         self.spark_model = None
-        self.rates: dict[str, tuple[float, float]] = {}
+        self.rates: dict[str, tuple] = {}  # count -> (p_v, p_b, dispersion)
         self.base_logit = 0.0
         self.calibration = (1.0, 0.0)
         self.importances: dict[str, float] = {}
