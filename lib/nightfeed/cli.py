@@ -165,20 +165,22 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="all = models, scoring, stages and exposure",
     )
-    p.add_argument("--repeats", type=int, default=1, help="stages suite: runs per spark-submit (median)")
+    p.add_argument(
+        "--repeats", type=positive_int, default=1, help="stages suite: runs per spark-submit (median)"
+    )
     p.add_argument(
         "--scale", choices=("small", "default", "large"), default="default", help="scoring/audit data size"
     )
-    p.add_argument("--users", type=int, help="override the scale's user count")
-    p.add_argument("--items", type=int, help="override the scale's item count")
-    p.add_argument("--interactions", type=int, help="override the scale's interaction count")
-    p.add_argument("--rank", type=int, default=64)
-    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--users", type=positive_int, help="override the scale's user count")
+    p.add_argument("--items", type=positive_int, help="override the scale's item count")
+    p.add_argument("--interactions", type=positive_int, help="override the scale's interaction count")
+    p.add_argument("--rank", type=positive_int, default=64)
+    p.add_argument("--iterations", type=positive_int, default=10)
     p.add_argument("--skip-mllib", action="store_true", help="scoring suite without the Spark MLlib baseline")
     p.add_argument(
         "--movielens",
-        default="../shared/data/ml-100k/u.data",
-        help="MovieLens 100k u.data for the models suite",
+        help="MovieLens 100k u.data for the models suite (default: ../shared/data/ml-100k/u.data, "
+        "skipped when absent; a path given here must exist)",
     )
     p.add_argument("--output-dir", default="bench/results")
     p.add_argument(

@@ -11,11 +11,14 @@ from pathlib import Path
 import pandas as pd
 
 from .. import config, synthetic
+from ..errors import NightfeedError
 from ..evaluation.loaders import load_interactions
 from ..models import MODEL_NAMES
 from ..pipeline.offline import compare, format_table
 from ..spark import build_session
 from .catalogs import ease_scaling, listening_log
+
+DEFAULT_MOVIELENS = Path("../shared/data/ml-100k/u.data")
 
 # recommenders-team/recommenders examples/06_benchmarks (2025 run), MovieLens 100k, k=10.
 PUBLISHED_ML100K_NDCG10 = {
@@ -58,12 +61,16 @@ def models_suite(
     models: list[str] | None = None,
     budget_s: float = 120.0,
 ) -> dict:
-    """Every model (default: all) on each data set; `auto` gets `budget_s` seconds."""
+    """Every model (default: all) on each data set; `auto` gets `budget_s` seconds. movielens None:
+    DEFAULT_MOVIELENS if it is there (this machine's copy); a path given must exist."""
+    if movielens is not None and not movielens.is_file():
+        raise NightfeedError(f"--movielens {movielens}: file not found")
+    movielens = movielens or DEFAULT_MOVIELENS
     models = models or list(MODEL_NAMES)
     out: dict = {"k": k, "seed": seed}
     if "spark-als" in models:
         build_session("nightfeed-benchmark-models")  # spark-als trains on the active session
-    if movielens and Path(movielens).exists():
+    if movielens.is_file():
         print(f"MovieLens 100k ({movielens}), stratified 75/25, seed {seed}", flush=True)
         df = load_interactions(movielens, "movielens-100k")
         t0 = time.perf_counter()

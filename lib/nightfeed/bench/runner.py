@@ -16,7 +16,7 @@ def run_suites(
     rank: int,
     iterations: int,
     skip_mllib: bool,
-    movielens: str,
+    movielens: str | None,
     output_dir: str,
     output_json: str | None,
     repeats: int = 1,
@@ -29,7 +29,7 @@ def run_suites(
     if suite in ("models", "all"):
         from .models_suite import models_suite
 
-        write_json(models_suite(Path(movielens)), out / "models.json")
+        write_json(models_suite(Path(movielens) if movielens else None), out / "models.json")
     if suite in ("scoring", "all"):
         from .scoring_suite import scoring_suite
 
