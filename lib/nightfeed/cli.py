@@ -10,7 +10,7 @@ import json
 import sys
 
 from . import commands, logs
-from .cli_args import Parser, date_arg, non_negative_int, positive_int, region_arg
+from .cli_args import Parser, add_evaluate_args, date_arg, non_negative_int, positive_int, region_arg
 from .errors import NightfeedError
 from .pipeline import registry
 
@@ -32,7 +32,8 @@ def _stage_options(p: argparse.ArgumentParser, options) -> None:
             from .vocabulary import AUDIT_MODELS
 
             choices = AUDIT_MODELS
-        p.add_argument(opt.flag, dest=opt.dest, type=opt.type, choices=choices, default=None, help=opt.help)
+        kind = {None: opt.type, 0: non_negative_int, 1: positive_int}[opt.at_least]
+        p.add_argument(opt.flag, dest=opt.dest, type=kind, choices=choices, default=None, help=opt.help)
 
 
 def _fail(exc: Exception) -> int:
@@ -194,58 +195,6 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():
         _add_verbose(command)
     return parser
-
-
-def add_evaluate_args(p: argparse.ArgumentParser) -> None:
-    from .evaluation.loaders import FORMATS
-    from .evaluation.splits import SPLITS
-    from .models import MODEL_NAMES
-    from .models.confidence import CONFIDENCES
-
-    p.add_argument(
-        "--input",
-        required=True,
-        help="ratings / interactions file (may be gzip, bzip2, xz or a one-file zip)",
-    )
-    p.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="csv",
-        help="movielens-100k: u.data; movielens-dat: 1M/10M ratings.dat (::); movielens-csv: ratings.csv",
-    )
-    p.add_argument(
-        "--sep",
-        default=",",
-        help="csv delimiter: \\t or 'tab' for tabs, 'whitespace' for runs of spaces and tabs; "
-        "several characters (e.g. '::') allowed",
-    )
-    p.add_argument("--user-col", help="user column name (or 0-based position with --no-header)")
-    p.add_argument("--item-col", help="item column name (or position)")
-    p.add_argument("--weight-col", help="optional weight column (default: every row weighs 1)")
-    p.add_argument(
-        "--time-col", help="optional time column, epoch seconds or ISO-8601 (needed by temporal splits)"
-    )
-    p.add_argument("--no-header", action="store_true", help="csv has no header line; columns are positions")
-    p.add_argument(
-        "--model",
-        action="append",
-        default=None,
-        help=f"model(s) to compare: {', '.join(MODEL_NAMES)} (repeatable or comma-separated)",
-    )
-    p.add_argument("--k", type=int, default=10)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--split", choices=SPLITS, default="stratified")
-    p.add_argument("--test-fraction", type=float, default=0.25)
-    p.add_argument("--time-budget", type=float, default=120.0, help="seconds for auto's search")
-    p.add_argument(
-        "--confidence",
-        choices=CONFIDENCES,
-        help="weight -> confidence for every model: raw, binary, or log = 1 + alpha*log(1 + w/eps) "
-        "(default: each model's own; auto chooses on its validation split)",
-    )
-    p.add_argument("--confidence-alpha", type=float, default=1.0, help="alpha of --confidence log")
-    p.add_argument("--confidence-eps", type=float, default=1.0, help="eps of --confidence log")
-    p.add_argument("--output-json", help="write the per-model results here")
 
 
 def main(argv: list[str] | None = None) -> int:

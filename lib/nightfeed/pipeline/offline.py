@@ -126,6 +126,8 @@ def evaluate_file(
         raise NightfeedError(f"unknown --model {unknown}; choose from {', '.join(models.MODEL_NAMES)}")
     if k < 1:
         raise NightfeedError("--k must be at least 1")
+    if time_budget_s < 0:
+        raise NightfeedError(f"--time-budget must be at least 0 seconds, got {time_budget_s:g}")
     df = load_interactions(path, fmt, sep, user_col, item_col, weight_col, time_col, header=header)
     if split_method != "stratified" and fmt == "csv" and not time_col:
         raise NightfeedError(f"--split {split_method} needs --time-col")

@@ -19,6 +19,7 @@ class Option:
     type: type = str
     help: str = ""
     choices_from: str | None = None  # "models" | "audit_models": names the CLI resolves
+    at_least: int | None = None  # an int option's lowest value (the CLI refuses less)
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ STAGES: tuple[Stage, ...] = (
         ("landing/events", "landing/items"),
         nightly=False,
         options=(
-            Option("--days", "days", int, "days of history ending at --ds (default: conf)"),
-            Option("--seed", "seed", int, "generator seed (default: conf model.seed)"),
+            Option("--days", "days", int, "days of history ending at --ds (default: conf)", at_least=1),
+            Option("--seed", "seed", int, "generator seed (default: conf model.seed)", at_least=0),
         ),
     ),
     Stage(

@@ -1,0 +1,35 @@
+"""Bad command-line values are one `error:` line and exit code 2, before any work starts."""
+
+import pytest
+
+from nightfeed import cli
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["evaluate", "--input", "x.csv", "--seed", "-1"], "argument --seed: expected a whole number >= 0"),
+        (
+            ["stage", "generate_events", "--region", "QQ", "--ds", "2026-11-21", "--days", "0"],
+            "--days: expected a positive",
+        ),
+        (
+            ["stage", "generate_events", "--region", "QQ", "--ds", "2026-11-21", "--seed", "-2"],
+            "--seed: expected a whole",
+        ),
+    ],
+)
+def test_out_of_range_arguments_are_refused_by_the_parser(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: nightfeed ") and message in err[0]
+
+
+def test_a_negative_time_budget_is_refused(tmp_path, capsys):
+    data = tmp_path / "r.csv"
+    data.write_text("u,i\n1,2\n")
+    argv = ["evaluate", "--input", str(data), "--user-col", "u", "--item-col", "i", "--time-budget", "-1"]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.strip() == "error: --time-budget must be at least 0 seconds, got -1"
