@@ -10,7 +10,15 @@ import json
 import sys
 
 from . import commands, logs
-from .cli_args import Parser, add_evaluate_args, date_arg, non_negative_int, positive_int, region_arg
+from .cli_args import (
+    Parser,
+    add_evaluate_args,
+    date_arg,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+    region_arg,
+)
 from .errors import NightfeedError
 from .pipeline import registry
 
@@ -141,13 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_audit_queue)
 
     p = sub.add_parser("maintain", help="OPTIMIZE and VACUUM every table, never below what rollback needs")
-    p.add_argument("--retention-hours", type=float, help="default: conf maintenance.retention_hours")
+    p.add_argument(
+        "--retention-hours", type=non_negative_float, help="default: conf maintenance.retention_hours"
+    )
     p.add_argument("--dry-run", action="store_true")
     p.set_defaults(func=commands.cmd_maintain)
 
     p = sub.add_parser("cluster", help="Spark standalone master + worker on 127.0.0.1 (make cluster-up/down)")
     p.add_argument("action", choices=("up", "down", "package"))
-    p.add_argument("--cores", type=int, default=2)
+    p.add_argument("--cores", type=positive_int, default=2)
     p.add_argument("--memory", default="4g")
     p.set_defaults(func=commands.cmd_cluster)
 

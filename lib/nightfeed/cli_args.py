@@ -30,21 +30,22 @@ def region_arg(value: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _int_at_least(lowest: int, expected: str):
-    def parse(value: str) -> int:
+def _at_least(kind: type, lowest: float, expected: str):
+    def parse(value: str):
         try:
-            number = int(value)
+            number = kind(value)
         except ValueError:
             number = None
-        if number is None or number < lowest:
+        if number is None or not number >= lowest:  # `not >=` also refuses NaN
             raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
         return number
 
     return parse
 
 
-non_negative_int = _int_at_least(0, "a whole number >= 0")
-positive_int = _int_at_least(1, "a positive integer")
+non_negative_int = _at_least(int, 0, "a whole number >= 0")
+positive_int = _at_least(int, 1, "a positive integer")
+non_negative_float = _at_least(float, 0.0, "a number >= 0")
 
 
 def add_evaluate_args(p: argparse.ArgumentParser) -> None:
