@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nightfeed.morning_report import CHARTS, chart_svg
+from nightfeed.morning_report import CHARTS, chart_svg, render_night
 
 
-@pytest.mark.parametrize("kind, title", CHARTS)
-def test_every_chart_draws_with_missing_and_empty_days(kind, title):
-    history = pd.DataFrame(
+def history() -> pd.DataFrame:
+    """Three days: one with no events, one with events and quarantine, one with no volume row."""
+    return pd.DataFrame(
         {
             "ds": ["2026-11-20", "2026-11-21", "2026-11-22"],
             "events": [0.0, 100.0, np.nan],
@@ -22,6 +22,45 @@ def test_every_chart_draws_with_missing_and_empty_days(kind, title):
             "new_creator_reach": [np.nan, np.nan, 0.3],
         }
     )
-    for rows in (history, history.iloc[:1]):
+
+
+@pytest.mark.parametrize("kind, title", CHARTS)
+def test_every_chart_draws_with_missing_and_empty_days(kind, title):
+    for rows in (history(), history().iloc[:1]):
         svg = chart_svg(rows, kind, title)
         assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    empty = "no values for these days yet" in chart_svg(history().iloc[:1], kind, title)
+    assert empty == (kind in ("ndcg", "coverage", "new_creators")), "day one has events but no model yet"
+
+
+def test_a_skipped_check_is_shown_as_skipped_not_failed():
+    checks = [
+        {
+            "suite": "events",
+            "check": "volume_vs_trailing_7d",
+            "severity": "fail",
+            "status": "skipped",
+            "reason": "r1",
+        },
+        {
+            "suite": "features",
+            "check": "users_within_band",
+            "severity": "warn",
+            "status": "failed",
+            "reason": "r2",
+        },
+        {"suite": "feeds", "check": "has_feed", "severity": "fail", "status": "failed", "reason": "r3"},
+    ]
+    region = {
+        "region": "TT",
+        "stages": [],
+        "volumes": {"events": 1, "quarantined": 0, "items": 1, "items_quarantined": 0},
+        "checks": checks,
+        "quality_status": "failed",
+        "model": {},
+        "health": {},
+        "history": history(),
+    }
+    page = render_night("2026-11-21", [region])
+    rows = [row for row in page.split("<tr>") if "<td>events</td>" in row or "<td>f" in row]
+    assert [row.split('class="badge ')[1].split('"')[0] for row in rows] == ["skipped", "warn", "failed"]

@@ -87,6 +87,11 @@ def chart_svg(history: pd.DataFrame, kind: str, title: str) -> str:
         ax.plot(x, 100 * history["new_creator_reach"], "s--", color="#db2777", label="new creators reached")
         ax.set_ylabel("%")
         ax.set_ylim(bottom=0)
+    if not any(line.get_ydata().size and pd.notna(line.get_ydata()).any() for line in ax.get_lines()):
+        if kind != "volume":  # the volume chart draws bars; the others only lines
+            ax.text(
+                0.5, 0.5, "no values for these days yet", transform=ax.transAxes, ha="center", color="#6b7280"
+            )
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("day (ds)")
     ax.set_xticks(list(x), days, rotation=45, ha="right", fontsize=7)
@@ -148,10 +153,10 @@ def _region_section(r: dict) -> str:
     bad = [c for c in r["checks"] if c["status"] != "passed"]
     out.append(f"<h3>Checks {badge(r['quality_status'])}{link}</h3>")
     if bad:
-        out.append("<table><tr><th>suite</th><th>check</th><th>severity</th><th>reason</th></tr>")
+        out.append("<table><tr><th>suite</th><th>check</th><th>status</th><th>reason</th></tr>")
         out += [
             f"<tr><td>{html.escape(c['suite'])}</td><td>{html.escape(c['check'])}</td>"
-            f"<td>{badge('warn' if c['severity'] == 'warn' else 'failed')}</td>"
+            f"<td>{badge(_check_status(c))}</td>"
             f"<td>{html.escape(str(c.get('reason') or ''))}</td></tr>"
             for c in bad
         ]
@@ -166,6 +171,13 @@ def _region_section(r: dict) -> str:
         out.append(f"<figure data-chart='{kind}'>{chart_svg(history, kind, title)}</figure>")
     out.append("</div>")
     return "".join(out)
+
+
+def _check_status(check: dict) -> str:
+    """skipped (nothing to check against yet), warn (a warn-severity check failed) or failed."""
+    if check["status"] == "skipped":
+        return "skipped"
+    return "warn" if check["severity"] == "warn" else "failed"
 
 
 def _model_table(model: dict) -> str:

@@ -6,8 +6,9 @@ collected once and validated with the same expectations on GX's pandas engine; l
 are cached and validated on Spark.
 
 Suites are data (`schemas/quality/<suite>.json`): each check names a frame, a GX expectation,
-its kwargs (`"$name"` placeholders are filled per region and run) and a severity — `fail`
-stops the run before publishing, `warn` is only reported. Frames are prepared here by pure
+its kwargs (`"$name"` placeholders are filled per region and run), a severity — `fail`
+stops the run before publishing, `warn` is only reported — and optionally the `skip_reason`
+shown when a placeholder has no value this run. Frames are prepared here by pure
 DataFrame functions so every check is a plain column expectation.
 """
 
@@ -140,7 +141,7 @@ def run_suite(
                     "success": None,
                     "status": "skipped",
                     "observed": None,
-                    "reason": f"no value for {missing}",
+                    "reason": check.get("skip_reason", f"no value for {missing}"),
                 }
             )
         if not checks:
