@@ -87,11 +87,10 @@ def chart_svg(history: pd.DataFrame, kind: str, title: str) -> str:
         ax.plot(x, 100 * history["new_creator_reach"], "s--", color="#db2777", label="new creators reached")
         ax.set_ylabel("%")
         ax.set_ylim(bottom=0)
-    if not any(line.get_ydata().size and pd.notna(line.get_ydata()).any() for line in ax.get_lines()):
-        if kind != "volume":  # the volume chart draws bars; the others only lines
-            ax.text(
-                0.5, 0.5, "no values for these days yet", transform=ax.transAxes, ha="center", color="#6b7280"
-            )
+    if kind != "volume" and not any(pd.notna(line.get_ydata()).any() for line in ax.get_lines()):
+        ax.text(
+            0.5, 0.5, "no values for these days yet", transform=ax.transAxes, ha="center", color="#6b7280"
+        )
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("day (ds)")
     ax.set_xticks(list(x), days, rotation=45, ha="right", fontsize=7)
