@@ -40,6 +40,7 @@ class ModelSettings:
     time_budget_s: float
     ease_max_items: int
     min_eval_users: int = 5  # fewer returning test users than this: evaluate_model records `skipped`
+    retune_days: int = 7  # `auto` searches again once its last search is this old (0: every night)
     confidence: str = "auto"  # auto: each model's own transform, and `auto` chooses; else raw|binary|log
     confidence_alpha: float = 1.0
     confidence_eps: float = 1.0

@@ -21,6 +21,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "ModelSettings.time_budget_s": NON_NEGATIVE,
     "ModelSettings.ease_max_items": POSITIVE,
     "ModelSettings.min_eval_users": NON_NEGATIVE,
+    "ModelSettings.retune_days": NON_NEGATIVE,
     "FeedSettings.n": POSITIVE,
     "FeedSettings.candidate_multiplier": POSITIVE,
     "FeedSettings.max_per_creator": POSITIVE,

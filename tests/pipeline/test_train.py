@@ -1,5 +1,6 @@
 import dataclasses
 import datetime as dt
+import json
 import shutil
 
 import pytest
@@ -26,12 +27,12 @@ def test_model_config_sets_the_confidence_transform_of_every_model():
         models.create("als", **model_params(dataclasses.replace(m, confidence="sqrt"), "als"))
 
 
-def _interactions(spark, lake, region, ds):
+def _interactions(spark, lake, region, ds, users=12):
     from nightfeed.tables import LakeTables
 
     rows = [
         (region, ds, f"u{u}", f"i{(u * 3 + j) % 7}", 1.0 + j, 1, 1000, True, dt.datetime(2026, 11, 24, 12))
-        for u in range(12)
+        for u in range(users)
         for j in range(3)
     ]
     frame = spark.createDataFrame(rows, schemas.load("silver_interactions"))
@@ -54,6 +55,38 @@ def test_a_rerun_on_the_same_inputs_keeps_the_registered_model(spark, lake):
     assert (artifact / "model.json").exists()
     changed = settings.with_changes(cfg, model={"k": 20})
     assert "reused" not in train_model(spark, lake, region, ds, changed)
+
+
+def test_auto_searches_once_per_retune_period_and_refits_the_choice_between(spark, lake):
+    """Nights between searches validate and refit the last search's choice; a search runs again
+    when it is retune_days old, the [model] settings change or the users grew by half."""
+    region, day0 = "BR", "2026-11-10"
+    cfg = settings.with_changes(
+        config.region_settings(region), model={"time_budget_s": 10.0, "retune_days": 3}
+    )
+
+    def night(offset, users=12, cfg=cfg):
+        ds = (dt.date.fromisoformat(day0) + dt.timedelta(days=offset)).isoformat()
+        _interactions(spark, lake, region, ds, users)
+        out = train_model(spark, lake, region, ds, cfg)
+        folder = lake.root / "models" / f"region={region}" / f"ds={ds}"
+        return out, json.loads(next(folder.glob("*/tuning.json")).read_text())
+
+    first, searched = night(0)
+    assert (first["search"], first["searched_ds"]) == ("ran", day0) and not searched["reused"]
+    assert len(searched["trials"]) > 1
+    second, reused = night(1)
+    assert (second["search"], second["searched_ds"]) == ("reused", day0) and reused["reused"]
+    assert len(reused["trials"]) == 1 and reused["chosen"]["model"] == searched["chosen"]["model"]
+    assert reused["chosen"]["params"] == searched["chosen"]["params"]
+    assert second["validation"]["ndcg@10"] == round(reused["chosen"]["metrics"]["ndcg@10"], 4)
+    assert night(2)[0]["search"] == "reused"
+    assert night(3)[0]["search"] == "ran"  # three days old
+    assert night(4, users=20)[0]["search"] == "ran"  # users grew from 12 to 20
+    assert night(5, users=20)[0]["search"] == "reused"
+    assert night(6, users=20, cfg=settings.with_changes(cfg, model={"k": 5}))[0]["search"] == "ran"
+    every_night = settings.with_changes(cfg, model={"retune_days": 0})
+    assert night(7, users=20, cfg=every_night)[0]["search"] == "ran"
 
 
 def test_registering_one_family_stores_the_others_row_unchanged(spark, lake):

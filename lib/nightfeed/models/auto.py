@@ -6,6 +6,9 @@ First each candidate transform is tried with EASE's whole regularisation path (o
 factorisation per fold), then the other families under the best transform, strongest first,
 then blends. Before every trial its cost is estimated (`cost`); what would not fit in the
 budget, with the final refit, is skipped and recorded with the reason.
+
+`reuse` skips the search: the choice of an earlier search (model and params) is scored on the
+same validation folds and refitted, as a nightly job does between its weekly retunes.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class AutoModel(Recommender):
         "confidence": None,  # None: choose among confidence.candidates(data); else fixed
         "confidence_alpha": 1.0,
         "confidence_eps": 1.0,
+        "reuse": None,  # {"model", "params"} chosen by an earlier search: validate and refit only
     }
 
     def _fit(self, user_items):
@@ -69,6 +73,16 @@ class AutoModel(Recommender):
         self.full_shape = DataShape.of(user_items, 0)
         self.costs = CostModel.probe()
         self.trials, self.skipped = [], []
+        if p["reuse"] is not None:
+            self._try(p["reuse"]["model"], p["reuse"]["params"], force=True)
+        else:
+            self._search(user_items)
+        self.chosen = self._best()
+        self.inner = create(self.chosen["model"], **self.chosen["params"]).fit(user_items)
+        self.tuning_s = round(time.perf_counter() - self.started, 3)
+
+    def _search(self, user_items) -> None:
+        p = self.params
         for transform in self._transforms(user_items):
             if "ease" in p["candidates"]:
                 self._ease_path(transform)
@@ -82,9 +96,6 @@ class AutoModel(Recommender):
             self._try("popularity", {}, force=True)
         for params in self._blends():
             self._try("blend", params)
-        self.chosen = self._best()
-        self.inner = create(self.chosen["model"], **self.chosen["params"]).fit(user_items)
-        self.tuning_s = round(time.perf_counter() - self.started, 3)
 
     @property
     def metric(self) -> str:
@@ -208,5 +219,6 @@ class AutoModel(Recommender):
             "trials": self.trials,
             "skipped": self.skipped,
             "tuning_s": self.tuning_s,
+            "reused": self.params["reuse"] is not None,
         }
         (Path(path) / "tuning.json").write_text(json.dumps(record, indent=1))

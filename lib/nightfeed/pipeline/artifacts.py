@@ -55,6 +55,21 @@ def registered_meta(t: LakeTables, lake: Lake, region: str, ds: str) -> tuple[di
     return row.asDict(), json.loads(meta.read_text())
 
 
+def latest_meta(t: LakeTables, lake: Lake, region: str, first_ds: str, before_ds: str) -> dict | None:
+    """meta.json of the newest feed model registered for the region on a day from first_ds up to
+    (not including) before_ds; None when there is none or its artifact is gone."""
+    rows = (
+        _of_family(t.read("gold/model_registry"), audit=False)
+        .where((F.col("region") == region) & (F.col("ds") >= first_ds) & (F.col("ds") < before_ds))
+        .orderBy(F.col("ds").desc())
+        .select("artifact_path")
+        .limit(1)
+        .collect()
+    )
+    meta = lake.root / rows[0]["artifact_path"] / "meta.json" if rows else None
+    return json.loads(meta.read_text()) if meta is not None and meta.exists() else None
+
+
 def register(t: LakeTables, row: dict, region: str, ds: str) -> None:
     """Replace this model family's row of the (region, ds) registry slice, keeping the other
     family's row (the feed's model and the audit classifier share the slice)."""

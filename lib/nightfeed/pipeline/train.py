@@ -19,9 +19,11 @@ from ..evaluation.protocol import fit_and_score_folds
 from ..evaluation.splits import holdout
 from ..settings import ModelSettings, RegionConfig
 from ..tables import LakeTables
-from .artifacts import register, registered_meta, save_atomically
+from .artifacts import latest_meta, register, registered_meta, save_atomically
+from .inputs import shift
 
 VALIDATION_FRACTION = 0.1
+RETUNE_GROWTH = 1.5  # `auto` searches again once users or items grew this much since its search
 
 
 def model_params(m: ModelSettings, model_type: str) -> dict:
@@ -70,6 +72,9 @@ def train_model(
     if kept is not None:
         return kept
     params = model_params(cfg.model, model_type)
+    search = None
+    if model_type == "auto":
+        search, params["reuse"] = _search_record(t, lake, region, ds, cfg.model, mat)
     t0 = time.perf_counter()
     try:
         model = models.create(model_type, **params)
@@ -115,6 +120,7 @@ def train_model(
             "validation_metrics": val,
             "fit_s": round(fit_s, 3),
             "inputs_fingerprint": fingerprint,
+            **({"search": search} if search else {}),
         },
     )
     row = {
@@ -138,7 +144,41 @@ def train_model(
         "n_interactions": int(mat.nnz),
     }
     register(t, row, region, ds)
-    return _summary(row, fit_s)
+    summary = _summary(row, fit_s)
+    if search:
+        summary["search"] = "reused" if search["ds"] != ds else "ran"
+        summary["searched_ds"] = search["ds"]
+    return summary
+
+
+def _search_record(t: LakeTables, lake: Lake, region: str, ds: str, m: ModelSettings, mat):
+    """(the search record, the choice to reuse or None) for tonight's `auto` fit.
+
+    The last search of the region is reused (its choice validated and refitted, no search) while
+    it is younger than `retune_days`, was run under the same [model] settings and code, and the
+    users and items have not grown by RETUNE_GROWTH since; otherwise tonight searches.
+    """
+    settings = _settings_digest(m)
+    fresh = {"ds": ds, "n_users": int(mat.shape[0]), "n_items": int(mat.shape[1]), "settings": settings}
+    if m.retune_days == 0:
+        return fresh, None
+    meta = latest_meta(t, lake, region, shift(ds, -m.retune_days), ds) or {}
+    last = meta.get("search")
+    if (
+        last is None
+        or last["settings"] != settings
+        or shift(last["ds"], m.retune_days) <= ds
+        or mat.shape[0] > RETUNE_GROWTH * last["n_users"]
+        or mat.shape[1] > RETUNE_GROWTH * last["n_items"]
+    ):
+        return fresh, None
+    return last, {"model": meta["model_type"], "params": meta["params"]}
+
+
+def _settings_digest(m: ModelSettings) -> str:
+    """The [model] settings (but retune_days) and the code version a search ran under."""
+    described = {**dataclasses.asdict(m), "retune_days": None, "version": __version__}
+    return hashlib.sha1(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 def inputs_fingerprint(enc, model_type: str, settings: ModelSettings) -> str:
