@@ -98,6 +98,9 @@ def test_global_time_split_cuts_once():
 def test_too_few_interactions_is_a_clear_error():
     with pytest.raises(NightfeedError, match="too few interactions"):
         splits.split(_interactions(n_users=1, per_user=3), "stratified")
+    one_each = pd.DataFrame({"user": [str(u) for u in range(20)], "item": "i", "weight": 1.0, "time": 0.0})
+    with pytest.raises(NightfeedError, match="no user has enough distinct items .* at most 1 per user"):
+        splits.split(one_each, "stratified")
 
 
 def test_loaders_and_their_errors(tmp_path):
@@ -122,6 +125,10 @@ def test_loaders_and_their_errors(tmp_path):
         loaders.load_interactions(bad, "movielens-100k")
     with pytest.raises(NightfeedError, match="unknown column 'user'"):
         loaders.load_interactions(r, "csv", user_col="user", item_col="movieId")
+    for empty in ("", "\n\n", "# only a comment\n"):
+        (tmp_path / "empty.csv").write_text(empty)
+        with pytest.raises(NightfeedError, match="empty.csv: no interactions found .the file is empty"):
+            loaders.load_interactions(tmp_path / "empty.csv", "movielens-csv")
 
 
 def test_loaders_read_what_public_data_sets_ship(tmp_path):

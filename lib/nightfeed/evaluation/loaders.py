@@ -59,6 +59,8 @@ def load_interactions(
         raise NightfeedError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
     sep = _separator(spec["sep"])
     text, first_line = _without_preamble(read_text(path))
+    if not text.strip():
+        raise NightfeedError(f"{path}: no interactions found (the file is empty or only comment lines)")
     names = []
     if spec["header"]:
         head, _, text = text.partition("\n")

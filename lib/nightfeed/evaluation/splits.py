@@ -84,5 +84,12 @@ def split(
         raise NightfeedError(f"unknown --split {method!r}; choose from {', '.join(SPLITS)}")
     train, test = df[~test_mask].reset_index(drop=True), df[test_mask].reset_index(drop=True)
     if train.empty or test.empty:
-        raise NightfeedError("too few interactions to evaluate: the split left train or test empty")
+        why = ""
+        if method != "global-time" and test.empty:
+            most = int(df.groupby("user").size().max())
+            why = (
+                f" (no user has enough distinct items to hold out a {test_fraction:g} share of them while "
+                f"keeping one in train: at most {most} per user)"
+            )
+        raise NightfeedError(f"too few interactions to evaluate: the split left train or test empty{why}")
     return train, test
