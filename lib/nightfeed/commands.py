@@ -27,12 +27,15 @@ def _session(app: str):
 
 
 def _regions(args) -> list[str]:
-    """The regions asked for, each one's configuration read: a bad value fails before a JVM starts."""
+    """The regions asked for, each one's configuration read and its model parameters checked: a
+    bad value fails before a JVM starts."""
+    from .models.configured import check_model_settings
+
     regions = (
         config.nightly_regions() if getattr(args, "all_regions", False) or not args.region else [args.region]
     )
     for region in regions:
-        config.region_settings(region)
+        check_model_settings(config.region_settings(region).model)
     return regions
 
 

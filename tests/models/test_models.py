@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -152,6 +153,28 @@ def test_unknown_model_and_parameter_are_rejected():
         models.create("svd")
     with pytest.raises(ValueError, match="unknown parameters"):
         models.create("als", factor=3)
+
+
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("als", {"factors": -3}, "als: factors = -3: must be above 0"),
+        ("als", {"factors": 0}, "factors = 0: must be above 0"),
+        ("als", {"factors": 2.5}, "factors = 2.5: must be a whole number"),
+        ("als", {"factors": "big"}, "factors = 'big': must be a number"),
+        ("als", {"regularization": -0.1}, "regularization = -0.1: must be at least 0"),
+        ("als", {"bm25": 1}, "bm25 = 1: must be true or false"),
+        ("ease", {"l2": 0}, "ease: l2 = 0: must be above 0"),
+        ("ease", {"l2": float("nan")}, "l2 = nan: must be above 0"),
+        ("rp3beta", {"neighbors": 0}, "neighbors = 0: must be above 0"),
+        ("bpr", {"learning_rate": 0.0}, "learning_rate = 0.0: must be above 0"),
+        ("auto", {"k": 0}, "auto: k = 0: must be above 0"),
+    ],
+)
+def test_parameters_of_the_wrong_kind_or_range_are_rejected(name, params, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        models.create(name, **params)
+    assert models.create(name, **{k: 1 for k in params if k not in ("bm25",)}).params
 
 
 def test_spark_als_fits_on_spark(spark):

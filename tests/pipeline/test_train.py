@@ -6,8 +6,9 @@ import shutil
 import pytest
 
 from nightfeed import config, models, schemas, settings
+from nightfeed.models.configured import model_params
 from nightfeed.pipeline.artifacts import register
-from nightfeed.pipeline.train import model_params, train_model
+from nightfeed.pipeline.train import train_model
 
 
 def test_model_config_sets_the_confidence_transform_of_every_model():

@@ -63,6 +63,7 @@ class AutoModel(Recommender):
         "confidence_eps": 1.0,
         "reuse": None,  # {"model", "params"} chosen by an earlier search: validate and refit only
     }
+    positive = ("k", "validation_fraction", "ease_max_items")
 
     def _fit(self, user_items):
         p = self.params

@@ -8,6 +8,7 @@ id -1 and score -inf. Excluded items (already seen, filtered) are never returned
 from __future__ import annotations
 
 import json
+import math
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -67,6 +68,23 @@ def mask_excluded(
 REGISTRY: dict[str, type[Recommender]] = {}  # name -> class, filled as model modules are imported
 
 
+def _check_param(model: str, key: str, value, default, positive: bool) -> None:
+    """A parameter of the default's kind (a whole number where the default is an int) and range."""
+    where = f"{model}: {key} = {value!r}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: must be true or false")
+    elif isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{where}: must be a number")
+        if isinstance(default, int) and not float(value).is_integer():
+            raise ValueError(f"{where}: must be a whole number")
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            raise ValueError(f"{where}: must be {'above' if positive else 'at least'} 0")
+    elif isinstance(default, str) and not isinstance(value, str):
+        raise ValueError(f"{where}: must be a string")
+
+
 class Recommender(ABC):
     """Base class: subclasses implement `fit`, `score_block` and their array state.
 
@@ -76,6 +94,7 @@ class Recommender(ABC):
 
     name: str = ""
     defaults: dict = {}
+    positive: tuple[str, ...] = ()  # numeric parameters that must be above 0 (the others: at least 0)
     user_facing: bool = True
     transforms_input: bool = True  # takes the confidence parameters (a wrapper model does not)
 
@@ -89,6 +108,8 @@ class Recommender(ABC):
         unknown = set(params) - set(known)
         if unknown:
             raise ValueError(f"{self.name}: unknown parameters {sorted(unknown)}; known: {sorted(known)}")
+        for key, value in params.items():
+            _check_param(self.name, key, value, known[key], key in self.positive)
         self.params = {**known, **params}
         if self.transforms_input:
             self._confidence = (

@@ -23,6 +23,7 @@ class EASEModel(Recommender):
 
     name = "ease"
     defaults = {"l2": 500.0, "max_items": 20000, "min_item_users": 2, "confidence": "binary"}
+    positive = ("l2", "max_items")
 
     def _fit(self, user_items):
         self.kept_items = self._kept(user_items)

@@ -27,6 +27,7 @@ class ALSModel(FactorModel):
         "cg_steps": 1,
         "confidence": "log",
     }
+    positive = ("factors", "iterations", "cg_steps")
 
     def _fit(self, user_items):
         from implicit.als import AlternatingLeastSquares
@@ -67,6 +68,7 @@ class BPRModel(FactorModel):
         "seed": 42,
         "confidence": "binary",
     }
+    positive = ("factors", "learning_rate", "iterations")
 
     def _fit(self, user_items):
         from implicit.bpr import BayesianPersonalizedRanking

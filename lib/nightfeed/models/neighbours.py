@@ -71,6 +71,7 @@ class ItemKNNModel(NeighbourModel):
 
     name = "itemknn"
     defaults = {"neighbors": 200, "shrink": 50.0, "confidence": "binary"}
+    positive = ("neighbors",)
 
     def _similarity(self, user_items):
         x = user_items.tocsc()
@@ -89,6 +90,7 @@ class RP3betaModel(NeighbourModel):
 
     name = "rp3beta"
     defaults = {"neighbors": 50, "alpha": 0.8, "beta": 0.2, "confidence": "binary"}
+    positive = ("neighbors",)
 
     def _similarity(self, user_items):
         alpha, beta = float(self.params["alpha"]), float(self.params["beta"])

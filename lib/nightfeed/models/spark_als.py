@@ -15,6 +15,7 @@ from .factors import FactorModel
 class SparkALSModel(FactorModel):
     name = "spark-als"
     defaults = {"factors": 64, "regularization": 0.05, "alpha": 2.0, "iterations": 10, "seed": 42}
+    positive = ("factors", "iterations")
 
     def _fit(self, user_items):
         from pyspark.ml.recommendation import ALS

@@ -17,6 +17,7 @@ from ..errors import NightfeedError
 from ..evaluation.matrices import encode
 from ..evaluation.protocol import fit_and_score_folds
 from ..evaluation.splits import holdout
+from ..models.configured import model_params
 from ..settings import ModelSettings, RegionConfig
 from ..tables import LakeTables
 from .artifacts import latest_meta, register, registered_meta, save_atomically
@@ -24,31 +25,6 @@ from .inputs import shift
 
 VALIDATION_FRACTION = 0.1
 RETUNE_GROWTH = 1.5  # `auto` searches again once users or items grew this much since its search
-
-
-def model_params(m: ModelSettings, model_type: str) -> dict:
-    """Constructor parameters of `model_type` from the [model] settings."""
-    transform = (
-        {}
-        if m.confidence == "auto"
-        else {
-            "confidence": m.confidence,
-            "confidence_alpha": m.confidence_alpha,
-            "confidence_eps": m.confidence_eps,
-        }
-    )
-    if model_type == "auto":
-        return {
-            "k": m.k,
-            "seed": m.seed,
-            "time_budget_s": m.time_budget_s,
-            "ease_max_items": m.ease_max_items,
-            **transform,
-        }
-    params = {**transform, **m.per_model.get(model_type.replace("-", "_"), {})}
-    if model_type == "ease":
-        params.setdefault("max_items", m.ease_max_items)
-    return models.seeded(model_type, params, m.seed)
 
 
 def train_model(

@@ -1,0 +1,51 @@
+"""Model constructor parameters from a region's [model] settings, and their check at config read
+(no Spark: `nightfeed run` refuses a bad value before a JVM starts)."""
+
+from __future__ import annotations
+
+from ..errors import NightfeedError
+from ..settings import ModelSettings
+from . import MODEL_NAMES
+from .base import create, seeded
+
+
+def model_params(m: ModelSettings, model_type: str) -> dict:
+    """Constructor parameters of `model_type` from the [model] settings."""
+    transform = (
+        {}
+        if m.confidence == "auto"
+        else {
+            "confidence": m.confidence,
+            "confidence_alpha": m.confidence_alpha,
+            "confidence_eps": m.confidence_eps,
+        }
+    )
+    if model_type == "auto":
+        return {
+            "k": m.k,
+            "seed": m.seed,
+            "time_budget_s": m.time_budget_s,
+            "ease_max_items": m.ease_max_items,
+            **transform,
+        }
+    params = {**transform, **m.per_model.get(model_type.replace("-", "_"), {})}
+    if model_type == "ease":
+        params.setdefault("max_items", m.ease_max_items)
+    return seeded(model_type, params, m.seed)
+
+
+def check_model_settings(m: ModelSettings) -> None:
+    """Raises NightfeedError naming a bad model type or [model.<type>] parameter, so a nightly run
+    refuses it before any Spark work instead of failing at train_model."""
+    if m.type not in MODEL_NAMES:
+        raise NightfeedError(f"configuration [model] type = {m.type!r}: choose from {', '.join(MODEL_NAMES)}")
+    for name in m.per_model:
+        model_type = name.replace("_", "-")
+        if model_type not in MODEL_NAMES:
+            raise NightfeedError(
+                f"configuration [model.{name}]: no such model; choose from {', '.join(MODEL_NAMES)}"
+            )
+        try:
+            create(model_type, **model_params(m, model_type))
+        except ValueError as exc:
+            raise NightfeedError(f"configuration [model.{name}]: {exc}") from None
