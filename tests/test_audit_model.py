@@ -5,7 +5,7 @@ import pytest
 
 from nightfeed.audit_eval import average_precision
 from nightfeed.audit_features import FEATURES
-from nightfeed.audit_model import AuditModel, platt
+from nightfeed.audit_model import BASE_RATE, AuditModel, platt
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,14 @@ def test_prior_is_the_smoothed_rate_per_report_count_times_the_viewing_evidence(
     assert unreported.sort_values("evidence")["risk_score"].is_monotonic_increasing
     no_violations = AuditModel("prior").fit(train.where("label = 0"), valid.where("label = 0"))
     assert no_violations.risk(test).where("reports = 0").select("risk_score").distinct().count() == 1
+
+
+def test_prior_without_reviews_starts_from_a_low_base_rate_and_holds_nothing(labeled):
+    """A new region has no review decision yet: no video may look likely to violate on a guess."""
+    train, valid, test = labeled
+    unreviewed = AuditModel("prior").fit(train.limit(0), valid.limit(0), population=test)
+    risk = unreviewed.risk(test).select("risk_score").toPandas()["risk_score"]
+    assert risk.max() == pytest.approx(BASE_RATE) and risk.min() == pytest.approx(BASE_RATE)
 
 
 def test_platt_recovers_a_known_scaling():

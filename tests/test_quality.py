@@ -36,10 +36,15 @@ def bad_feed(spark):
             ("u2", 3, "c", 0.4, "cf"),  # rank gap
             ("u3", 1, "d", 0.9, "cf"),
             ("u3", 2, "d", 0.8, "trending"),
+            ("u5", 1, "a", 0.9, "cf"),
+            ("u5", 2, "b", 0.8, "cf"),
+            ("u5", 3, "c", 0.7, "cf"),  # longer than n
         ],  # duplicate item, removed item
         "user_id string, rank int, item_id string, score double, source string",
     )
-    users = spark.createDataFrame([("u1",), ("u2",), ("u3",), ("u4",)], "user_id string")  # u4 has no feed
+    users = spark.createDataFrame(
+        [("u1",), ("u2",), ("u3",), ("u4",), ("u5",)], "user_id string"
+    )  # u4: no feed
     catalog = spark.createDataFrame(
         [("a", "approved"), ("b", "approved"), ("c", "approved"), ("d", "removed")],
         "item_id string, moderation_status string",
@@ -75,6 +80,7 @@ def test_feed_checks_catch_each_violation(bad_feed, tmp_path, monkeypatch, local
         "every_active_user_has_a_feed",
         "full_feeds_given_the_catalog",
         "ranks_without_gaps",
+        "no_feed_longer_than_n",
         "no_duplicate_items_per_user",
         "no_ineligible_items",
         "no_finished_items",
@@ -82,7 +88,7 @@ def test_feed_checks_catch_each_violation(bad_feed, tmp_path, monkeypatch, local
     }
     assert result["warnings"] == ["trending_share_within_band"]
     by_name = {c["check"]: c for c in result["checks"]}
-    assert by_name["trending_share_within_band"]["observed"] == pytest.approx(1 / 6)
+    assert by_name["trending_share_within_band"]["observed"] == pytest.approx(1 / 9)
     assert by_name["ranks_without_gaps"]["observed"]["unexpected_count"] == 1
     assert {c["engine"] for c in result["checks"]} == {"spark" if local_max_rows == 0 else "pandas"}
 

@@ -379,6 +379,19 @@ def test_no_new_creator_slots_without_new_creators_or_share():
     assert off.n_new_creator_slots == 0
 
 
+def test_fresh_and_new_creator_slots_never_make_a_feed_longer_than_n():
+    cat = new_creator_catalog(12, [8, 9, 10, 11]).assign(is_fresh=[False] * 4 + [True] * 8, n_users=0)
+    for n, fresh, new in ((1, 1.0, 1.0), (10, 0.7, 0.7), (3, 0.5, 0.5)):
+        cfg = replace(FEED, n=n, fresh_share=fresh, new_creator_share=new)
+        ctx = scoring.build_context(
+            ranked_model(), np.array([f"i{k}" for k in range(12)]), cat, cfg, "2026-11-25"
+        )
+        assert ctx.n_fresh_slots + ctx.n_new_creator_slots <= n
+        feed = feed_of(ctx, hist=[0])
+        assert len(feed) == n and feed["rank"].tolist() == list(range(1, n + 1))
+        check_invariants(feed)
+
+
 def test_new_creator_slots_keep_the_creator_cap():
     cat = new_creator_catalog(12, [6, 7, 8, 9])
     cat.loc[[6, 7, 8], "creator_id"] = "newbie"

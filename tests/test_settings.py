@@ -47,6 +47,21 @@ def test_values_are_converted_to_their_types():
         ("event_weights", None, None, r"event_weights = \{\}: no event type weighs more than 0"),
         ("synthetic", "false_report_share", 1.0, r"false_report_share = 1.0: must be between 0 and 0.999"),
         ("event_weights", "clap", 1.0, r"event_weights = .*: unknown \['clap'\]; choose from impression"),
+        (
+            "feed",
+            "new_creator_share",
+            0.95,
+            r"\[feed\] fresh_share 0.1 \+ new_creator_share 0.95: together more",
+        ),
+        (
+            "quality",
+            "volume_band",
+            [3.0, 0.3],
+            r"volume_band = \[3.0, 0.3\]: must be \[low, high\] with 0 <=",
+        ),
+        ("quality", "volume_band", [1.0], r"volume_band = \[1.0\]: must be \[low, high\]"),
+        ("quality", "trending_share_band", [0.0, 1.5], r"trending_share_band = \[0.0, 1.5\]: must be"),
+        ("model", "retune_days", -1, r"\[model\] retune_days = -1: must be at least 0"),
     ],
 )
 def test_bad_keys_are_clear_errors(section, key, value, message):

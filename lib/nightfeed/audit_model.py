@@ -29,6 +29,10 @@ from .vocabulary import AUDIT_MODELS as KINDS
 PRIOR = "prior"
 REPORT_BUCKETS = 5  # the prior's report-count buckets: 0 .. 4, and 5 or more
 PRIOR_STRENGTH = 2.0  # pseudo-reviews of the smoothing prior
+# Before reviews say otherwise, a few percent of uploads violate (public transparency reports):
+# the base rate starts there, worth BASE_STRENGTH pseudo-reviews. A region without reviews yet
+# then holds nothing on a guess (an even 0.5 would hold every unreviewed video).
+BASE_RATE, BASE_STRENGTH = 0.03, 10.0
 # Today's review picks the most-reported videos first, then the oldest: among reviewed videos the
 # young ones are the reported ones. Age (and the upload hour) would stand in for reports and
 # extrapolate to tonight's uploads, which no reviewed video resembles; the model leaves them out.
@@ -121,7 +125,7 @@ class AuditModel:
         by_bucket = {r["b"]: (r["pos"] or 0.0, r["n"] or 0.0) for r in counts.collect()}
         total_pos = sum(p for p, _ in by_bucket.values())
         total_n = sum(n for _, n in by_bucket.values())
-        base = (total_pos + 0.5) / (total_n + 1.0)
+        base = (total_pos + BASE_RATE * BASE_STRENGTH) / (total_n + BASE_STRENGTH)
         self.prior_rates = [
             (by_bucket.get(b, (0.0, 0.0))[0] + PRIOR_STRENGTH * base)
             / (by_bucket.get(b, (0.0, 0.0))[1] + PRIOR_STRENGTH)

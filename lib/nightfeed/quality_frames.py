@@ -122,6 +122,7 @@ def feed_frames(
             (F.coalesce("n", F.lit(0)) >= F.least(F.lit(n), F.coalesce("capacity", F.lit(n)))).alias(
                 "full_feed"
             ),
+            (F.coalesce("n", F.lit(0)) <= n).alias("within_length"),
             (F.coalesce("capacity", F.lit(n)) < n).alias("catalog_exhausted"),
         )
     )

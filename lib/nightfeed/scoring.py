@@ -71,8 +71,9 @@ class FeedContext:
 
     @property
     def n_new_creator_slots(self) -> int:
+        """The new-creator share of the slots, within what the fresh slots leave of the feed."""
         some = self.not_new_creator_items is not None and len(self.not_new_creator_items) < self.n_model_items
-        return int(round(self.n * self.new_creator_share)) if some else 0
+        return min(int(round(self.n * self.new_creator_share)), self.n - self.n_fresh_slots) if some else 0
 
     @cached_property
     def item_id_array(self) -> pa.Array:

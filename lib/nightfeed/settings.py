@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import NightfeedError
-from .settings_rules import check_value
+from .settings_rules import check_section, check_value
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,7 @@ def _build(cls, values: dict[str, Any], where: str):
             raise NightfeedError(f"configuration [{where}] {name} = {value!r}: expected {kind}") from None
         check_value(cls.__name__, name, value, where)
         out[name] = value
+    check_section(cls.__name__, out, where)
     return cls(**out)
 
 

@@ -62,6 +62,33 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Keys whose values together must stay within a limit: shares of one feed's slots, and bands.
+TOTAL_AT_MOST_ONE: dict[str, tuple[str, ...]] = {"FeedSettings": ("fresh_share", "new_creator_share")}
+BANDS = {"QualitySettings.volume_band": (0, None), "QualitySettings.trending_share_band": SHARE}
+
+
+def check_section(cls_name: str, values: dict, where: str) -> None:
+    """Raises NightfeedError when keys of one section contradict each other: slot shares adding up
+    to more than the feed, or a band [low, high] that is not two ordered values in its range."""
+    shares = [k for k in TOTAL_AT_MOST_ONE.get(cls_name, ()) if k in values]
+    if len(shares) > 1 and sum(values[k] for k in shares) > 1:
+        given = " + ".join(f"{k} {values[k]:g}" for k in shares)
+        raise NightfeedError(
+            f"configuration [{where}] {given}: together more than the whole feed (at most 1)"
+        )
+    for key, (lo, hi) in BANDS.items():
+        owner, name = key.split(".")
+        band = values.get(name) if owner == cls_name else None
+        if band is None:
+            continue
+        inside = len(band) == 2 and lo <= band[0] <= band[1] and (hi is None or band[1] <= hi)
+        if not inside:
+            limits = f"{lo} <= low <= high" + (f" <= {hi}" if hi is not None else "")
+            raise NightfeedError(
+                f"configuration [{where}] {name} = {list(band)}: must be [low, high] with {limits}"
+            )
+
+
 def check_value(cls_name: str, name: str, value, where: str) -> None:
     """Raises NightfeedError when `value` of key `name` (of settings class `cls_name`, section
     `where`) is out of its range or its vocabulary, or is a weights table where nothing counts."""
