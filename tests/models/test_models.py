@@ -153,6 +153,7 @@ def test_unknown_model_and_parameter_are_rejected():
         models.create("svd")
     with pytest.raises(ValueError, match="unknown parameters"):
         models.create("als", factor=3)
+    assert models.create("als", factors=np.int64(8), regularization=np.float32(0.5)).params["factors"] == 8
 
 
 @pytest.mark.parametrize(

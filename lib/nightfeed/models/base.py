@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def _check_param(model: str, key: str, value, default, positive: bool) -> None:
         if not isinstance(value, bool):
             raise ValueError(f"{where}: must be true or false")
     elif isinstance(default, (int, float)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise ValueError(f"{where}: must be a number")
         if isinstance(default, int) and not float(value).is_integer():
             raise ValueError(f"{where}: must be a whole number")
