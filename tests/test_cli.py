@@ -33,3 +33,22 @@ def test_a_negative_time_budget_is_refused(tmp_path, capsys):
     argv = ["evaluate", "--input", str(data), "--user-col", "u", "--item-col", "i", "--time-budget", "-1"]
     assert cli.main(argv) == 2
     assert capsys.readouterr().err.strip() == "error: --time-budget must be at least 0 seconds, got -1"
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--model", ""], "error: --model names no model; choose from popularity"),
+        (["--model", " , "], "error: --model names no model; choose from popularity"),
+        (
+            ["--model", "ease", "--confidence", "log", "--confidence-eps", "-1"],
+            "error: confidence log needs alpha > 0 and eps > 0 (got alpha=1.0, eps=-1.0)",
+        ),
+    ],
+)
+def test_evaluate_refuses_an_empty_model_list_and_names_a_bad_transform(tmp_path, capsys, extra, message):
+    data = tmp_path / "r.csv"
+    data.write_text("u,i\n" + "".join(f"{u},{i}\n" for u in range(6) for i in range(4)))
+    argv = ["evaluate", "--input", str(data), "--user-col", "u", "--item-col", "i", *extra]
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.strip().startswith(message)

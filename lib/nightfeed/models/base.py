@@ -110,7 +110,8 @@ class Recommender(ABC):
         if unknown:
             raise ValueError(f"{self.name}: unknown parameters {sorted(unknown)}; known: {sorted(known)}")
         for key, value in params.items():
-            _check_param(self.name, key, value, known[key], key in self.positive)
+            if key not in confidence.PARAMS:  # confidence.check below names a bad transform
+                _check_param(self.name, key, value, known[key], key in self.positive)
         self.params = {**known, **params}
         if self.transforms_input:
             self._confidence = (

@@ -121,6 +121,8 @@ def evaluate_file(
 ) -> list[dict]:
     """Load a user's interactions file, compare the named models on one split, print the table
     (and write the JSON); bad options and bad files are NightfeedErrors naming the problem."""
+    if not names:
+        raise NightfeedError(f"--model names no model; choose from {', '.join(models.MODEL_NAMES)}")
     unknown = [m for m in names if m not in models.MODEL_NAMES]
     if unknown:
         raise NightfeedError(f"unknown --model {unknown}; choose from {', '.join(models.MODEL_NAMES)}")
