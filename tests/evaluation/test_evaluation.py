@@ -119,6 +119,8 @@ def test_loaders_and_their_errors(tmp_path):
     assert df.weight.tolist() == [3.0, 1.0]
     with pytest.raises(NightfeedError, match="not found"):
         loaders.load_interactions(tmp_path / "missing.csv", "csv", user_col="a", item_col="b")
+    with pytest.raises(NightfeedError, match="input file is a directory; give the file inside it"):
+        loaders.load_interactions(tmp_path, "csv", user_col="a", item_col="b")
     bad = tmp_path / "bad.data"
     bad.write_text("1\t10\t5\t1\n2\t20\n")
     with pytest.raises(NightfeedError, match=r"bad.data:2: malformed line"):

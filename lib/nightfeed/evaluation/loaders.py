@@ -42,7 +42,8 @@ def load_interactions(
     """
     path = Path(path)
     if not path.is_file():
-        raise NightfeedError(f"input file not found: {path}")
+        what = "is a directory; give the file inside it" if path.is_dir() else "not found"
+        raise NightfeedError(f"input file {what}: {path}")
     if fmt == "movielens-100k":
         spec = dict(sep="\t", header=False, cols=["0", "1", "2", "3"])
     elif fmt == "movielens-dat":  # MovieLens 1M and 10M ratings.dat: UserID::MovieID::Rating::Timestamp
