@@ -46,3 +46,27 @@ def test_a_failing_region_skips_its_later_days_and_the_others_still_run(spark, t
     lake = config.Lake(tmp_path)
     assert (lake.run_page("2026-11-20") / "stages" / "region=NB" / "ingest_events.json").exists()
     assert not (lake.run_page("2026-11-21") / "stages").exists()
+
+
+@pytest.mark.parametrize(
+    ("first", "history", "ingested"),
+    [
+        ("2026-11-23", 5, ["2026-11-21", "2026-11-22"]),  # the configured 5 days: 2 before the nights
+        ("2026-11-19", 7, []),  # a 7-night range lands 7 days, every one a night
+    ],
+)
+def test_generated_history_covers_every_night_of_the_range(monkeypatch, capsys, first, history, ingested):
+    """--generate lands synthetic.history_days (5 here) ending at the last night, or more when the
+    range has more nights, so no night lacks its landing."""
+    from nightfeed.pipeline import runner
+
+    calls = []
+
+    def fake_stage(stage, region, ds, spark=None, cfg=None, lake=None, **options):
+        calls.append((stage, ds, options))
+        return {"stage": stage, "days": options.get("days")}
+
+    monkeypatch.setattr(runner, "run_stage", fake_stage)
+    runner._land_history(None, "ZZ", night_dates(None, first, "2026-11-25"))
+    assert calls[0] == ("generate_events", "2026-11-25", {"days": history})
+    assert sorted({ds for stage, ds, _ in calls[1:]}) == ingested

@@ -149,8 +149,10 @@ def run_nights(spark, regions: list[str], days: list[str], generate: bool = Fals
 
 
 def _land_history(spark, region: str, days: list[str]) -> None:
-    """Generate the region's synthetic history ending at the last day; ingest the days before the first."""
-    gen = run_stage("generate_events", region, days[-1], spark)
+    """Generate the region's synthetic history ending at the last day (`synthetic.history_days`,
+    or every night's day if the range is longer); ingest the days before the first."""
+    history = max(config.region_settings(region).synthetic.history_days, len(days))
+    gen = run_stage("generate_events", region, days[-1], spark, days=history)
     print_line(gen)
     for back in range(gen["days"] - 1, len(days) - 1, -1):
         for stage in registry.INGEST:
