@@ -72,6 +72,9 @@ def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     t = LakeTables(spark, lake.root)
     cand = t.require_slice("silver/feed_candidates", region, ds, "score_feeds")
     require_validated(lake, region, ds, fingerprint(cand.drop("region", "ds")))
+    live = t.pointer(region)
+    if live is not None and live["live_ds"] > ds:
+        return _store_earlier_night(t, lake, cand, region, ds, live["live_ds"])
     gate = promotion_gate(t, region, ds, cfg)
     record_gate(lake, region, ds, gate)
     if gate["decision"] == "reject":
@@ -91,6 +94,24 @@ def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
         "table": t.path("gold/feeds"),
         "live_ds": ds,
         "feeds_table_version": version,
+        "gate": gate,
+    }
+
+
+def _store_earlier_night(t: LakeTables, lake: Lake, cand, region: str, ds: str, live_ds: str) -> dict:
+    """A rerun or backfill of a night before the live one: its validated feed is stored in
+    gold/feeds (rollback can serve it) but never moves the live feed back in time."""
+    gate = {
+        "decision": "keep newer live feed",
+        "reason": f"the live feed is of a later night ({live_ds}); only `nightfeed rollback` moves it back",
+    }
+    record_gate(lake, region, ds, gate)
+    t.write_slice("gold/feeds", cand, region, ds)
+    return {
+        "rows": t.slice_rows("gold/feeds", region, ds),
+        "table": t.path("gold/feeds"),
+        "live_ds": live_ds,
+        "feeds_table_version": t.latest_version("gold/feeds"),
         "gate": gate,
     }
 
