@@ -57,6 +57,7 @@ def test_publishing_an_earlier_night_stores_it_but_keeps_the_newer_feed_live(spa
     before = publish.live_pointer(spark, lake, "US")
     out = publish.publish_feeds(spark, lake, "US", "2026-11-24", config.region_settings("US"))
     assert out["live_ds"] == "2026-11-25" and out["gate"]["decision"] == "keep newer live feed"
+    assert (out["rows"], out["users"]) == (2, 1)
     assert publish.live_pointer(spark, lake, "US") == before
     back = publish.rollback(spark, lake, "US", to_ds="2026-11-24")
     assert back["model_version"] == "m4" and back["feeds_table_version"] == out["feeds_table_version"]

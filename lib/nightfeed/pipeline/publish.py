@@ -109,6 +109,7 @@ def _store_earlier_night(t: LakeTables, lake: Lake, cand, region: str, ds: str, 
     t.write_slice("gold/feeds", cand, region, ds)
     return {
         "rows": t.slice_rows("gold/feeds", region, ds),
+        "users": t.read_slice("gold/feeds", region, ds).select("user_id").distinct().count(),
         "table": t.path("gold/feeds"),
         "live_ds": live_ds,
         "feeds_table_version": t.latest_version("gold/feeds"),

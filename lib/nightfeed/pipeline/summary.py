@@ -23,6 +23,7 @@ def print_summary(results: list[dict], lake) -> None:
         print(
             f"  feed rows written {pub['rows']:,} for {pub['users']:,} users "
             f"{st['score_feeds'].get('rows_by_source', {})}"
+            + (f"; the later night {pub['live_ds']} stays live" if pub["live_ds"] != ds else "")
         )
     print(
         f"\nlake: {lake.root}\n  tables: {lake.root}/bronze, {lake.root}/silver, {lake.root}/gold "
