@@ -54,14 +54,17 @@ def test_evaluate_refuses_an_empty_model_list_and_names_a_bad_transform(tmp_path
     assert capsys.readouterr().err.strip().startswith(message)
 
 
-def test_evaluate_output_json_folder_is_created_and_a_bad_target_refused_before_work(tmp_path, capsys):
+def test_output_json_folder_is_created_and_a_bad_target_refused_before_work(tmp_path, capsys):
     data = tmp_path / "r.csv"
     data.write_text("u,i\n" + "".join(f"{u},{i}\n" for u in range(6) for i in range(4)))
     argv = ["evaluate", "--input", str(data), "--user-col", "u", "--item-col", "i", "--model", "popularity"]
     assert cli.main([*argv, "--output-json", str(tmp_path / "new" / "out.json")]) == 0
     assert (tmp_path / "new" / "out.json").read_text().startswith("[")
     capsys.readouterr()
-    assert cli.main([*argv, "--output-json", str(tmp_path)]) == 2
-    out = capsys.readouterr()
-    assert out.err.strip() == f"error: cannot write --output-json {tmp_path}: it is a directory"
-    assert "popularity" not in out.out  # refused before any work
+    for command in (argv, ["benchmark", "--suite", "models"]):
+        with pytest.raises(SystemExit) as exit_:
+            cli.main([*command, "--output-json", str(tmp_path)])
+        assert exit_.value.code == 2
+        out = capsys.readouterr()
+        assert out.err.strip().endswith(f"argument --output-json: {tmp_path} is a directory")
+        assert out.out == ""  # refused before any work

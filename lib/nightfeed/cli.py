@@ -16,6 +16,7 @@ from .cli_args import (
     date_arg,
     non_negative_float,
     non_negative_int,
+    output_file,
     positive_int,
     region_arg,
 )
@@ -195,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output-dir", default="bench/results")
     p.add_argument(
-        "--output-json", help="the one suite's JSON goes here (default: <output-dir>/<suite>.json)"
+        "--output-json",
+        type=output_file,
+        help="the one suite's JSON goes here (default: <output-dir>/<suite>.json)",
     )
     p.set_defaults(func=commands.cmd_benchmark)
 

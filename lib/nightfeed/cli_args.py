@@ -4,6 +4,8 @@ argument group of `nightfeed evaluate`."""
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from . import config
 from .errors import NightfeedError
@@ -41,6 +43,23 @@ def _at_least(kind: type, lowest: float, expected: str):
         return number
 
     return parse
+
+
+def output_file(value: str) -> str:
+    """A file a command will write at its end: its folder is created now, and a directory or an
+    unwritable target is refused before any work (not after a long run)."""
+    path = Path(value)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            f"cannot create the folder of {value}: {exc.strerror or exc}"
+        ) from None
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a directory")
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{value}: permission denied")
+    return value
 
 
 non_negative_int = _at_least(int, 0, "a whole number >= 0")
@@ -97,4 +116,4 @@ def add_evaluate_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--confidence-alpha", type=float, default=1.0, help="alpha of --confidence log")
     p.add_argument("--confidence-eps", type=float, default=1.0, help="eps of --confidence log")
-    p.add_argument("--output-json", help="write the per-model results here")
+    p.add_argument("--output-json", type=output_file, help="write the per-model results here")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -132,8 +131,6 @@ def evaluate_file(
         raise NightfeedError("--k must be at least 1")
     if time_budget_s < 0:
         raise NightfeedError(f"--time-budget must be at least 0 seconds, got {time_budget_s:g}")
-    if output_json:
-        _writable(Path(output_json))
     df = load_interactions(path, fmt, sep, user_col, item_col, weight_col, time_col, header=header)
     if split_method != "stratified" and fmt == "csv" and not time_col:
         raise NightfeedError(f"--split {split_method} needs --time-col")
@@ -163,15 +160,3 @@ def evaluate_file(
             ) from None
         print(f"wrote {output_json}")
     return results
-
-
-def _writable(path: Path) -> None:
-    """Creates the folder of --output-json and checks the file could be written, before any work."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NightfeedError(f"cannot write --output-json {path}: {exc.strerror or exc}") from None
-    if path.is_dir():
-        raise NightfeedError(f"cannot write --output-json {path}: it is a directory")
-    if not os.access(path if path.exists() else path.parent, os.W_OK):
-        raise NightfeedError(f"cannot write --output-json {path}: permission denied")
