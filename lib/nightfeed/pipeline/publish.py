@@ -27,10 +27,19 @@ from .checks import checks_dir, fingerprint, require_validated
 MAINTAIN_THREADS = 4
 
 
-def promotion_gate(t: LakeTables, region: str, ds: str, cfg: RegionConfig) -> dict:
-    """New model vs the live one on validation nDCG@k: may be worse by at most `gate.max_ndcg_drop`."""
+KEEP_NEWER = "keep newer live feed"
+
+
+def promotion_gate(t: LakeTables, region: str, ds: str, cfg: RegionConfig, live) -> dict:
+    """New model vs the live one (`live`: the region's pointer row, None before the first
+    publish) on validation nDCG@k: may be worse by at most `gate.max_ndcg_drop`. A night earlier
+    than the live one is stored but never made live: only rollback moves the live feed back."""
+    if live is not None and live["live_ds"] > ds:
+        reason = (
+            f"the live feed is of a later night ({live['live_ds']}); only `nightfeed rollback` moves it back"
+        )
+        return {"decision": KEEP_NEWER, "reason": reason}
     new = registered_model(t, region, ds)
-    live = t.pointer(region)
     metric = f"ndcg@{cfg.model.k}"
     new_score = (new["validation_metrics"] or {}).get(metric)
     if live is None or live["live_ds"] == ds:
@@ -73,9 +82,7 @@ def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     cand = t.require_slice("silver/feed_candidates", region, ds, "score_feeds")
     require_validated(lake, region, ds, fingerprint(cand.drop("region", "ds")))
     live = t.pointer(region)
-    if live is not None and live["live_ds"] > ds:
-        return _store_earlier_night(t, lake, cand, region, ds, live["live_ds"])
-    gate = promotion_gate(t, region, ds, cfg)
+    gate = promotion_gate(t, region, ds, cfg, live)
     record_gate(lake, region, ds, gate)
     if gate["decision"] == "reject":
         raise NightfeedError(
@@ -86,33 +93,15 @@ def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     t.write_slice("gold/feeds", cand, region, ds)
     published = t.read_slice("gold/feeds", region, ds)
     version = t.latest_version("gold/feeds")
-    model_version = published.select("model_version").first()[0]
-    t.set_pointer(region, ds, model_version, version)
+    made_live = gate["decision"] != KEEP_NEWER
+    if made_live:
+        t.set_pointer(region, ds, published.select("model_version").first()[0], version)
     return {
         "rows": t.slice_rows("gold/feeds", region, ds),
         "users": published.select("user_id").distinct().count(),
         "table": t.path("gold/feeds"),
-        "live_ds": ds,
+        "live_ds": ds if made_live else live["live_ds"],
         "feeds_table_version": version,
-        "gate": gate,
-    }
-
-
-def _store_earlier_night(t: LakeTables, lake: Lake, cand, region: str, ds: str, live_ds: str) -> dict:
-    """A rerun or backfill of a night before the live one: its validated feed is stored in
-    gold/feeds (rollback can serve it) but never moves the live feed back in time."""
-    gate = {
-        "decision": "keep newer live feed",
-        "reason": f"the live feed is of a later night ({live_ds}); only `nightfeed rollback` moves it back",
-    }
-    record_gate(lake, region, ds, gate)
-    t.write_slice("gold/feeds", cand, region, ds)
-    return {
-        "rows": t.slice_rows("gold/feeds", region, ds),
-        "users": t.read_slice("gold/feeds", region, ds).select("user_id").distinct().count(),
-        "table": t.path("gold/feeds"),
-        "live_ds": live_ds,
-        "feeds_table_version": t.latest_version("gold/feeds"),
         "gate": gate,
     }
 
