@@ -14,6 +14,7 @@ LAYERS = [
     {"pipeline"},
     {
         "events",
+        "catalog",
         "features",
         "scoring",
         "scoring_spark",
@@ -49,6 +50,7 @@ LAYERS = [
         "config",
         "settings",
         "schemas",
+        "days",
         "errors",
         "vocabulary",
         "settings_rules",

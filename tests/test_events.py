@@ -100,31 +100,6 @@ def test_classification_is_deterministic(spark):
     assert first == sorted(map(tuple, classify(spark, raws)[0]))
 
 
-def test_item_catalog_validation(spark):
-    good = {
-        "item_id": "v1",
-        "creator_id": "c1",
-        "region": "US",
-        "duration_ms": 30000,
-        "created_ts": "2026-11-20T00:00:00Z",
-        "moderation_status": "approved",
-    }
-    raws = [
-        json.dumps(good),
-        json.dumps({**good, "moderation_status": "hidden", "item_id": "v2"}),
-        json.dumps({**good, "duration_ms": 0, "item_id": "v3"}),
-        json.dumps(good),
-    ]
-    lines = spark.createDataFrame([(v, "items.jsonl") for v in raws], "value string, source_file string")
-    result = events.classify_items(lines, "US", DS)
-    assert [r["item_id"] for r in result.valid.collect()] == ["v1"]
-    assert sorted(r["reason"] for r in result.quarantine.collect()) == [
-        "duplicate_item_id",
-        "invalid_duration",
-        "unknown_moderation_status",
-    ]
-
-
 def test_missing_landing_folder_is_a_clear_error(spark, tmp_path):
     from nightfeed.errors import NightfeedError
 

@@ -81,3 +81,20 @@ def test_a_delta_table_is_a_folder_whose_log_holds_a_commit(spark, tmp_path):
     only_checkpoint.mkdir(parents=True)
     (only_checkpoint / "00000000000000000010.checkpoint.parquet").write_bytes(b"")
     assert tables.exists(str(only_checkpoint.parent))
+
+
+def test_timestamps_far_from_now_read_back_with_delta_rs(spark, tmp_path):
+    """Parquet's standard microsecond timestamps, not Spark's legacy INT96 (which delta-rs reads
+    as nanoseconds, failing on any date before 1677)."""
+    import datetime as dt
+
+    from deltalake import DeltaTable
+
+    t = LakeTables(spark, tmp_path)
+    old = dt.datetime(1500, 1, 1, tzinfo=dt.UTC)
+    row = [("v1", "c1", 1000, old, "approved", "US", "2026-11-25")]
+    schema = "item_id string, creator_id string, duration_ms long, created_ts timestamp, "
+    schema += "moderation_status string, region string, ds string"
+    t.write_slice("bronze/items", spark.createDataFrame(row, schema), "US", "2026-11-25")
+    back = DeltaTable(t.path("bronze/items")).to_pyarrow_table().to_pylist()
+    assert [r["created_ts"] for r in back] == [old]

@@ -13,6 +13,8 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from .days import day_end
+
 COUNTS = ("impressions", "plays", "finishes", "skips", "likes", "shares", "comments", "reports")
 EVENT_OF_COUNT = {
     "impressions": "impression",
@@ -56,11 +58,6 @@ CREATOR_SIGNALS = {  # what happened to a creator's other videos -> feature
 }
 
 
-def cutoff(ds: str) -> dt.datetime:
-    """The end of ds (UTC): nothing at or after it may reach ds's features."""
-    return dt.datetime.combine(dt.date.fromisoformat(ds) + dt.timedelta(days=1), dt.time())
-
-
 def first_human_decisions(decisions: DataFrame, before: dt.datetime) -> DataFrame:
     """Each video's first decision by a person (reviewer not `auto`) before `before`:
     item_id, decided_ts, decision."""
@@ -82,7 +79,7 @@ def feature_rows(
     catalog: item_id (the catalog as of ds); uploads: item_id, creator_id, created_ts, duration_ms
     of every video known up to ds; decisions: item_id, decided_ts, decision, reviewer.
     """
-    end = cutoff(ds)
+    end = day_end(ds)
     start = end - dt.timedelta(days=lookback_days)
     label_start = end - dt.timedelta(days=label_days)
     first = first_human_decisions(decisions, end)

@@ -15,8 +15,9 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from . import schemas
+from .days import day_end, day_start
 from .errors import NightfeedError
-from .vocabulary import EVENT_TYPES, MODERATION_STATUSES
+from .vocabulary import EVENT_TYPES
 
 ISO_TS_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 INTEGER = r"^-?\d{1,18}$"
@@ -27,6 +28,7 @@ REASONS = (
     "invalid_encoding",
     "blank_line",
     "invalid_json",
+    "duplicate_field",
     "unknown_field",
     "missing_<field>",
     "wrong_type",
@@ -36,6 +38,8 @@ REASONS = (
     "invalid_watch_ms",
     "implausible_watch_ms",
     "invalid_duration",
+    "implausible_duration",
+    "implausible_created_ts",
     "region_mismatch",
     "timestamp_out_of_window",
     "duplicate_event_id",
@@ -116,6 +120,7 @@ def structural_reason(landing_schema: str, required: list[str]) -> Column:
         F.when(F.instr("value", "\ufffd") > 0, "invalid_encoding")
         .when(F.trim("value") == "", "blank_line")
         .when(F.col("keys").isNull() | F.col(f"j.{CORRUPT}").isNotNull(), "invalid_json")
+        .when(F.size("keys") != F.size(F.array_distinct("keys")), "duplicate_field")
         .when(F.size(F.array_except("keys", allowed)) > 0, "unknown_field")
     )
     for name in required:
@@ -131,12 +136,15 @@ def later_duplicate(df: DataFrame, key: str) -> Column:
     return F.when(F.col(key).isNull(), F.lit(False)).otherwise(F.row_number().over(w) > 1)
 
 
+def late_end(ds: str, tolerance_hours: float) -> dt.datetime:
+    """The end of ds plus the late-arrival tolerance: a later timestamp is not part of ds."""
+    return day_end(ds) + dt.timedelta(hours=tolerance_hours)
+
+
 def outside_day(ts: Column, ds: str, tolerance_hours: float) -> Column:
     """True when a timestamp falls outside the ds day (UTC) ± the late-arrival tolerance."""
-    day = dt.date.fromisoformat(ds)
-    lo = dt.datetime.combine(day, dt.time()) - dt.timedelta(hours=tolerance_hours)
-    hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time()) + dt.timedelta(hours=tolerance_hours)
-    return (ts < F.lit(lo)) | (ts >= F.lit(hi))
+    lo = day_start(ds) - dt.timedelta(hours=tolerance_hours)
+    return (ts < F.lit(lo)) | (ts >= F.lit(late_end(ds, tolerance_hours)))
 
 
 def mark_duplicates(df: DataFrame, id_col: str, already_ingested: DataFrame | None) -> DataFrame:
@@ -214,37 +222,3 @@ def classify_events(
         "source_file",
     )
     return Classified(df, valid, quarantine_rows(df, region, ds, "event_id"))
-
-
-def classify_items(lines: DataFrame, region: str, ds: str) -> Classified:
-    """Validate a region's item catalog snapshot for a day."""
-    df = parse_json(lines, "landing_items")
-    created = F.expr("try_cast(j.created_ts AS TIMESTAMP)")
-    duration = F.col("j.duration_ms")
-    reason = (
-        structural_reason(
-            "landing_items",
-            ["item_id", "creator_id", "region", "duration_ms", "created_ts", "moderation_status"],
-        )
-        .when(~F.col("j.moderation_status").isin(*MODERATION_STATUSES), "unknown_moderation_status")
-        .when(~F.col("j.created_ts").rlike(ISO_TS_WITH_ZONE) | created.isNull(), "invalid_timestamp")
-        .when(
-            ~duration.rlike(INTEGER) | (F.expr("try_cast(j.duration_ms AS BIGINT)") <= 0), "invalid_duration"
-        )
-        .when(F.col("j.region") != F.lit(region), "region_mismatch")
-    )
-    df = df.withColumn("reason", reason)
-    df = df.withColumn("_dedupe_key", F.when(F.col("reason").isNull(), F.trim("j.item_id")))
-    df = df.withColumn(
-        "reason", F.when(later_duplicate(df, "_dedupe_key"), "duplicate_item_id").otherwise(F.col("reason"))
-    )
-    valid = df.where(F.col("reason").isNull()).select(
-        F.trim("j.item_id").alias("item_id"),
-        F.trim("j.creator_id").alias("creator_id"),
-        F.expr("try_cast(j.duration_ms AS BIGINT)").alias("duration_ms"),
-        created.alias("created_ts"),
-        F.col("j.moderation_status").alias("moderation_status"),
-        F.lit(region).alias("region"),
-        F.lit(ds).alias("ds"),
-    )
-    return Classified(df, valid, quarantine_rows(df, region, ds, "item_id"))

@@ -12,12 +12,8 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from .days import day_end
 from .settings import FeatureSettings
-
-
-def day_end(ds: str) -> dt.datetime:
-    """Exclusive end of the ds day (UTC)."""
-    return dt.datetime.combine(dt.date.fromisoformat(ds) + dt.timedelta(days=1), dt.time())
 
 
 def window_start(ds: str, days: int) -> str:

@@ -14,20 +14,17 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from .days import day_end
 from .evaluation.metrics import gini
 
 SOURCES = ("cf", "fresh", "trending", "new_creator")
-
-
-def day_end(ds: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(ds) + dt.timedelta(days=1)
 
 
 def new_creator_items(catalog: pd.DataFrame, ds: str, days: float) -> pd.Series:
     """Per catalog row (item_id, creator_id, created_ts): True when its creator is new on ds."""
     created = pd.to_datetime(catalog["created_ts"]).dt.tz_localize(None)
     first = created.groupby(catalog["creator_id"]).transform("min")
-    return first >= pd.Timestamp(day_end(ds) - dt.timedelta(days=days))
+    return first >= pd.Timestamp(day_end(ds).replace(tzinfo=None) - dt.timedelta(days=days))
 
 
 def feed_aggregates(feeds: DataFrame, creators: DataFrame) -> tuple[DataFrame, DataFrame, DataFrame]:

@@ -3,15 +3,15 @@ is a plain column expectation (see `quality` and `schemas/quality/`)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+
+from .days import day_start
 
 
 def events_frame(events: DataFrame, items: DataFrame, ds: str) -> DataFrame:
     """Bronze events with hours since the ds day started and watch time as a share of duration."""
-    start = dt.datetime.combine(dt.date.fromisoformat(ds), dt.time())
+    start = day_start(ds)
     return events.join(items.select("item_id", "duration_ms"), "item_id", "left").select(
         "event_id",
         "user_id",

@@ -21,6 +21,7 @@ class IngestSettings:
     dedupe_lookback_days: int
     max_quarantine_share: float
     max_watch_ms: int = 21_600_000  # a longer watch time is implausible: quarantined
+    max_duration_ms: int = 43_200_000  # a longer video is implausible: its catalog line quarantined
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "IngestSettings.dedupe_lookback_days": NON_NEGATIVE,
     "IngestSettings.max_quarantine_share": SHARE,
     "IngestSettings.max_watch_ms": POSITIVE,
+    "IngestSettings.max_duration_ms": POSITIVE,
     "FeatureSettings.lookback_days": POSITIVE,
     "FeatureSettings.half_life_days": (1e-9, None),
     "FeatureSettings.finish_ratio": SHARE,

@@ -87,6 +87,9 @@ def build_session(
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.sources.partitionOverwriteMode": "static",
+        # Parquet's standard timestamp type (Spark's default is the legacy INT96, which readers
+        # such as delta-rs read as nanoseconds: a timestamp before 1677 then fails to read).
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     }
     defaults = {
         # 200 shuffle partitions doubled the wall time of a small job here; AQE coalesces further.

@@ -32,6 +32,7 @@ LINES = [
     (ev(event_id="ok-2", event_ts="2026-11-25T23:30:00-02:00"), None),  # late arrival within tolerance
     (b'{"event_id": "bad-json", "user_id": ', "invalid_json"),  # truncated
     (b"this is not json", "invalid_json"),
+    (ev(event_id="twice").replace(b'"user_id"', b'"event_id": "again", "user_id"'), "duplicate_field"),
     (ev(event_id="wrong-type", watch_ms="lots"), "invalid_watch_ms"),
     (ev(event_id="nested", user_id={"id": 1}), "wrong_type"),
     (ev(event_id="missing", item_id=...), "missing_item_id"),

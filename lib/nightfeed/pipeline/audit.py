@@ -14,10 +14,11 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
 from ..audit_eval import average_precision
-from ..audit_features import cutoff, risk_features
+from ..audit_features import risk_features
 from ..audit_model import MODEL_FEATURES, PRIOR, AuditModel
 from ..audit_queue import rank_queue, reasons, selection_weights
 from ..config import Lake
+from ..days import day_end
 from ..errors import NightfeedError
 from ..settings import RegionConfig
 from ..spark import task_slots
@@ -83,7 +84,7 @@ def train_audit_model(
     labeled = selection_weights(rows).persist()
     counts = {r["label"]: r["count"] for r in labeled.groupBy("label").count().collect()}
     valid_days = max(2, cfg.audit.lookback_days // 4)
-    valid_from = cutoff(ds) - dt.timedelta(days=valid_days)
+    valid_from = day_end(ds) - dt.timedelta(days=valid_days)
     train = labeled.where(F.col("decided_ts") < F.lit(valid_from))
     valid = labeled.where(F.col("decided_ts") >= F.lit(valid_from))
     train_counts = {r["label"]: r["count"] for r in train.groupBy("label").count().collect()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from .. import catalog
 from .. import events as ev
 from .. import moderation as mod
 from ..config import Lake
@@ -64,7 +65,13 @@ def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     summary = _land(t, result, "bronze/events", "bronze/events_quarantine", region, ds, cfg)
     item_dir = lake.landing("items", region, ds)
     if item_dir.is_dir():
-        items = ev.classify_items(ev.read_lines(spark, item_dir), region, ds)
+        items = catalog.classify_items(
+            ev.read_lines(spark, item_dir),
+            region,
+            ds,
+            cfg.ingest.late_arrival_tolerance_hours,
+            cfg.ingest.max_duration_ms,
+        )
         items.frame.persist()
         item_counts = {
             r["ok"]: r["count"]

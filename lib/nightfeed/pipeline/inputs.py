@@ -11,8 +11,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from .. import features
-from ..audit_features import VIOLATING_DECISIONS, cutoff
+from ..audit_features import VIOLATING_DECISIONS
 from ..config import Lake
+from ..days import day_end
 from ..errors import NightfeedError
 from ..tables import LakeTables
 
@@ -61,7 +62,7 @@ def violation_labels(t: LakeTables, lake: Lake, region: str, ds: str) -> tuple[d
         t.read("bronze/moderation_decisions")
         .where(
             (F.col("region") == region)
-            & (F.col("decided_ts") >= F.lit(cutoff(ds)))
+            & (F.col("decided_ts") >= F.lit(day_end(ds)))
             & (F.col("reviewer") != "auto")
         )
         .select("item_id", F.col("decision").isin(*VIOLATING_DECISIONS).cast("int").alias("v"))
