@@ -235,8 +235,24 @@ def test_the_fast_reader_reads_exactly_what_the_line_reader_does(tmp_path, monke
 
 def test_compare_says_when_the_data_cannot_be_learned_from():
     df = _interactions(n_users=20, per_user=8).assign(weight=0.0)
-    with pytest.raises(NightfeedError, match="every training weight is 0 or less"):
+    with pytest.raises(NightfeedError, match="every weight is 0 or less"):
         offline.compare(df, ["als"], "stratified", 0.25, 0, 5, weighted=True)
+
+
+def test_pairs_weighing_nothing_are_neither_learned_nor_relevant():
+    rows = [(f"u{u}", f"i{(u + t) % 40}", 1.0, float(t)) for u in range(40) for t in range(10)]
+    df = pd.DataFrame(rows, columns=["user", "item", "weight", "time"])  # distinct pairs
+    disliked = df.index % 3 == 0
+    df.loc[disliked, "weight"] = -2.0
+    twice = df[~disliked].head(5).assign(weight=-1.0)  # a play then an equal dislike: net zero
+    df = pd.concat([df, twice], ignore_index=True)
+    for method in splits.SPLITS:
+        train, test = splits.split(df, method, 0.25, 0)
+        assert (train["weight"] > 0).all() and (test["weight"] > 0).all()
+        assert len(train) + len(test) == (~disliked).sum() - len(twice)
+    res = offline.compare(df, ["popularity"], "stratified", 0.25, 0, 5, weighted=True)
+    assert res[0]["n_not_interactions"] == disliked.sum() + len(twice)
+    assert "weigh 0 or less" in offline.format_table(res, 5)
 
 
 def test_compare_reports_the_contract_keys():

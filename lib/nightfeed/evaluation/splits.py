@@ -52,20 +52,29 @@ def holdout_folds(user_items: sp.csr_matrix, fraction: float, seed: int, n_folds
     return [holdout(user_items, fraction, seed + f) for f in range(n_folds)]
 
 
+def positive_interactions(df: pd.DataFrame) -> pd.DataFrame:
+    """(user, item, weight, time) rows with duplicate pairs merged (weights summed, latest time)
+    and only the pairs whose weight is above 0: a dislike or a net-zero pair is no interaction,
+    neither something to learn from nor a relevant test item."""
+    merged = df.groupby(["user", "item"], as_index=False, sort=False).agg(
+        weight=("weight", "sum"), time=("time", "max")
+    )
+    return merged[merged["weight"] > 0].reset_index(drop=True)
+
+
 def split(
     df: pd.DataFrame, method: str, test_fraction: float = 0.25, seed: int = 42
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train/test split of (user, item, weight, time) rows. Duplicate (user, item) pairs are
-    merged first so no pair is on both sides.
+    merged first so no pair is on both sides, and pairs weighing 0 or less are left out
+    (`positive_interactions`).
 
     stratified: a random `test_fraction` of each user's interactions (recommenders' protocol);
     temporal: each user's latest `test_fraction`; global-time: everything after one global cut.
     """
     if not 0 < test_fraction < 1:
         raise NightfeedError(f"--test-fraction must be between 0 and 1, got {test_fraction}")
-    df = df.groupby(["user", "item"], as_index=False, sort=False).agg(
-        weight=("weight", "sum"), time=("time", "max")
-    )
+    df = positive_interactions(df)
     if len(df) < MIN_INTERACTIONS:
         raise NightfeedError(
             f"too few interactions to evaluate: {len(df)} (need at least {MIN_INTERACTIONS})"

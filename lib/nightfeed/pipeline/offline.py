@@ -35,13 +35,16 @@ def compare(
 ) -> list[dict]:
     """Split once, then fit and score every named model on the same split. Unweighted data is
     binary; `transform` fixes every model's confidence transform (None: each model's own)."""
+    left_out = 0
+    if (df["weight"] <= 0).any():
+        left_out = int((df.groupby(["user", "item"], sort=False)["weight"].sum() <= 0).sum())
+        if not (df["weight"] > 0).any():
+            raise NightfeedError("every weight is 0 or less: no interaction to learn from")
     train, test = split(df, split_method, test_fraction, seed)
     enc = encode(train, binary=not weighted)
     users, relevant = relevant_sets(test, enc)
     if not len(users):
         raise NightfeedError("too few interactions to evaluate: no test user has training interactions")
-    if weighted and not (enc.train.data > 0).any():
-        raise NightfeedError("every training weight is 0 or less: no interaction to learn from")
     results = []
     for name in names:
         try:
@@ -73,6 +76,7 @@ def compare(
                 "n_items": int(enc.train.shape[1]),
                 "n_train": int(len(train)),
                 "n_test": int(len(test)),
+                "n_not_interactions": left_out,
                 "n_eval_users": int(len(users)),
                 "split": split_method,
                 "test_fraction": test_fraction,
@@ -99,6 +103,11 @@ def format_table(results: list[dict], k: int) -> str:
         f"{first['n_test']}"
         f"  ({first['split']} split, test fraction {first['test_fraction']}, seed {first['seed']})"
     )
+    if first.get("n_not_interactions"):
+        lines.append(
+            f"{first['n_not_interactions']} (user, item) pairs weigh 0 or less: not interactions, "
+            "left out of train and test"
+        )
     return "\n".join(lines)
 
 
