@@ -3,7 +3,7 @@ bad line, with the same rules as events (one outcome per line, so counts balance
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from .events import (
@@ -60,3 +60,23 @@ def classify_decisions(
         "source_file",
     )
     return Classified(df, valid, quarantine_rows(df, region, ds, "decision_id"))
+
+
+def with_later_decisions(catalog: DataFrame, decisions: DataFrame) -> DataFrame:
+    """The catalog (item_id, moderation_status, ...) with each video's status set by its latest
+    review decision among `decisions` (item_id, decided_ts, decision), if it has one.
+
+    For a catalog snapshot older than the night (a day whose catalog was not delivered): a video
+    removed since must not stay `approved` and reach the feeds. Decision names are statuses."""
+    severity = F.when(F.col("decision") == "removed", 2).when(F.col("decision") == "restricted", 1)
+    w = Window.partitionBy("item_id").orderBy(F.col("decided_ts").desc(), severity.desc_nulls_last())
+    latest = (
+        decisions.withColumn("_n", F.row_number().over(w))
+        .where(F.col("_n") == 1)
+        .select("item_id", F.col("decision").alias("_decided"))
+    )
+    return (
+        catalog.join(latest, "item_id", "left")
+        .withColumn("moderation_status", F.coalesce("_decided", "moderation_status"))
+        .select(catalog.columns)
+    )

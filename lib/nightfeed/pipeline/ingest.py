@@ -82,6 +82,11 @@ def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
         items.frame.unpersist()
         summary["items"] = item_counts.get(True, 0)
         summary["items_quarantined"] = item_counts.get(False, 0)
+    else:
+        summary["items_note"] = (
+            f"no item catalog delivery at {item_dir}: the newest earlier catalog stays in use, "
+            "with the review decisions since then applied"
+        )
     return summary
 
 

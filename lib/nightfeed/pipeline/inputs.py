@@ -15,6 +15,7 @@ from ..audit_features import VIOLATING_DECISIONS
 from ..config import Lake
 from ..days import day_end
 from ..errors import NightfeedError
+from ..moderation import with_later_decisions
 from ..tables import LakeTables
 
 
@@ -23,7 +24,8 @@ def shift(ds: str, days: int) -> str:
 
 
 def catalog_snapshot(t: LakeTables, region: str, ds: str) -> DataFrame:
-    """The region's newest item catalog delivered on or before ds."""
+    """The region's newest item catalog delivered on or before ds. If that is an earlier day's,
+    the review decisions ingested since then set the status of the videos they decided."""
     items = t.read("bronze/items").where((F.col("region") == region) & (F.col("ds") <= ds))
     latest = items.agg(F.max("ds")).first()[0]
     if latest is None:
@@ -31,7 +33,13 @@ def catalog_snapshot(t: LakeTables, region: str, ds: str) -> DataFrame:
             f"no item catalog for region={region} on or before {ds}: "
             f"land it under landing/items/region={region}/ds=<date>/ and run ingest_events"
         )
-    return items.where(F.col("ds") == latest).drop("ds", "region")
+    catalog = items.where(F.col("ds") == latest).drop("ds", "region")
+    if latest == ds or not t.exists("bronze/moderation_decisions"):
+        return catalog
+    since = t.read("bronze/moderation_decisions").where(
+        (F.col("region") == region) & (F.col("ds") > latest) & (F.col("ds") <= ds)
+    )
+    return with_later_decisions(catalog, since)
 
 
 def window_events(t: LakeTables, region: str, ds: str, days: int) -> DataFrame:
