@@ -168,6 +168,22 @@ def test_too_much_quarantine_fails_without_touching_bronze(spark, tmp_path):
     assert not tables.exists(lake.table("bronze/events"))
 
 
+def test_a_catalog_with_too_many_bad_lines_fails_like_events(spark, tmp_path):
+    lake = config.Lake(tmp_path)
+    events = lake.landing("events", "QQ", DS)
+    events.mkdir(parents=True)
+    (events / "a.jsonl").write_bytes(ev(event_id="fine") + b"\n")
+    items = lake.landing("items", "QQ", DS)
+    items.mkdir(parents=True)
+    item = {"item_id": "v1", "creator_id": "c1", "region": "QQ", "duration_ms": 1000}
+    item |= {"created_ts": "2026-11-20T00:00:00Z", "moderation_status": "approved"}
+    (items / "items.jsonl").write_text(json.dumps(item) + "\n" + "{broken\n" * 9)
+    with pytest.raises(NightfeedError, match=r"bronze/items QQ 2026-11-25: 9 of 10 lines quarantined"):
+        pipeline.run(spark, lake, "ingest_events", "QQ", DS, nightly_cfg("QQ"))
+    assert tables.read_slice(spark, lake.table("bronze/items_quarantine"), "QQ", DS).count() == 9
+    assert not tables.exists(lake.table("bronze/items"))
+
+
 def test_empty_delivery_ingests_nothing_and_balances(spark, tmp_path):
     lake = config.Lake(tmp_path)
     folder = lake.landing("events", "QQ", DS)

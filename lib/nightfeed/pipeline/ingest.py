@@ -72,16 +72,10 @@ def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
             cfg.ingest.late_arrival_tolerance_hours,
             cfg.ingest.max_duration_ms,
         )
-        items.frame.persist()
-        item_counts = {
-            r["ok"]: r["count"]
-            for r in items.frame.groupBy(F.col("reason").isNull().alias("ok")).count().collect()
-        }
-        t.write_slice("bronze/items", items.valid, region, ds)
-        t.write_slice("bronze/items_quarantine", items.quarantine, region, ds)
-        items.frame.unpersist()
-        summary["items"] = item_counts.get(True, 0)
-        summary["items_quarantined"] = item_counts.get(False, 0)
+        landed = _land(t, items, "bronze/items", "bronze/items_quarantine", region, ds, cfg)
+        summary["items"] = landed["valid"]
+        summary["items_quarantined"] = landed["quarantined"]
+        summary["items_quarantine_reasons"] = landed["quarantine_reasons"]
     else:
         summary["items_note"] = (
             f"no item catalog delivery at {item_dir}: the newest earlier catalog stays in use, "
