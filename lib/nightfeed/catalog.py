@@ -17,6 +17,7 @@ from .events import (
     parse_json,
     quarantine_rows,
     structural_reason,
+    whole_number,
 )
 from .vocabulary import MODERATION_STATUSES
 
@@ -46,10 +47,8 @@ def classify_items(
         )
         .when(~F.col("j.moderation_status").isin(*MODERATION_STATUSES), "unknown_moderation_status")
         .when(~F.col("j.created_ts").rlike(ISO_TS_WITH_ZONE) | created.isNull(), "invalid_timestamp")
-        .when(
-            ~duration.rlike(INTEGER) | (F.expr("try_cast(j.duration_ms AS BIGINT)") <= 0), "invalid_duration"
-        )
-        .when(F.expr("try_cast(j.duration_ms AS BIGINT)") > F.lit(max_duration_ms), "implausible_duration")
+        .when(~duration.rlike(INTEGER) | (whole_number("duration_ms") <= 0), "invalid_duration")
+        .when(whole_number("duration_ms") > F.lit(max_duration_ms), "implausible_duration")
         .when(
             (created < F.lit(EARLIEST_UPLOAD)) | (created >= F.lit(late_end(ds, late_tolerance_hours))),
             "implausible_created_ts",
@@ -64,7 +63,7 @@ def classify_items(
     valid = df.where(F.col("reason").isNull()).select(
         F.trim("j.item_id").alias("item_id"),
         F.trim("j.creator_id").alias("creator_id"),
-        F.expr("try_cast(j.duration_ms AS BIGINT)").alias("duration_ms"),
+        whole_number("duration_ms").alias("duration_ms"),
         created.alias("created_ts"),
         F.col("j.moderation_status").alias("moderation_status"),
         F.lit(region).alias("region"),

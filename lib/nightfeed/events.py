@@ -20,7 +20,7 @@ from .errors import NightfeedError
 from .vocabulary import EVENT_TYPES
 
 ISO_TS_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
-INTEGER = r"^-?\d{1,18}$"
+INTEGER = r"^-?\d{1,18}(\.0+)?$"  # JSON Schema's integer: 5000 and 5000.0 alike (pandas writes the latter)
 CORRUPT = "_corrupt_record"
 
 # Reason codes, in the order they are checked (the first that applies is recorded).
@@ -86,7 +86,7 @@ def read_lines(spark: SparkSession, folder: Path) -> DataFrame:
         spark.read.option("lineSep", "\n")
         .text([str(p) for p in files])
         .select(
-            F.regexp_replace("value", "\r$", "").alias("value"),
+            F.regexp_replace("value", "^\ufeff|\r$", "").alias("value"),  # a UTF-8 BOM, a CRLF
             F.col("_metadata.file_name").alias("source_file"),
         )
     )
@@ -95,6 +95,11 @@ def read_lines(spark: SparkSession, folder: Path) -> DataFrame:
 def _string_schema(landing_schema: str) -> StructType:
     fields = [StructField(f.name, StringType()) for f in schemas.load(landing_schema).fields]
     return StructType(fields + [StructField(CORRUPT, StringType())])
+
+
+def whole_number(field: str) -> Column:
+    """The landing field `field` of `j` as a BIGINT (null unless it matches INTEGER)."""
+    return F.expr(f"try_cast(regexp_replace(j.{field}, '\\\\.0+$', '') AS BIGINT)")
 
 
 def parse_json(lines: DataFrame, landing_schema: str) -> DataFrame:
@@ -202,10 +207,10 @@ def classify_events(
         .when(~F.col("j.event_type").isin(*EVENT_TYPES), "unknown_event_type")
         .when(~F.col("j.event_ts").rlike(ISO_TS_WITH_ZONE) | ts.isNull(), "invalid_timestamp")
         .when(
-            watch.isNotNull() & (~watch.rlike(INTEGER) | (F.expr("try_cast(j.watch_ms AS BIGINT)") < 0)),
+            watch.isNotNull() & (~watch.rlike(INTEGER) | (whole_number("watch_ms") < 0)),
             "invalid_watch_ms",
         )
-        .when(F.expr("try_cast(j.watch_ms AS BIGINT)") > F.lit(max_watch_ms), "implausible_watch_ms")
+        .when(whole_number("watch_ms") > F.lit(max_watch_ms), "implausible_watch_ms")
         .when(F.col("j.region") != F.lit(region), "region_mismatch")
         .when(outside_day(ts, ds, late_tolerance_hours), "timestamp_out_of_window")
     )
@@ -216,7 +221,7 @@ def classify_events(
         F.trim("j.item_id").alias("item_id"),
         F.col("j.event_type").alias("event_type"),
         ts.alias("event_ts"),
-        F.expr("try_cast(j.watch_ms AS BIGINT)").alias("watch_ms"),
+        whole_number("watch_ms").alias("watch_ms"),
         F.lit(region).alias("region"),
         F.lit(ds).alias("ds"),
         "source_file",

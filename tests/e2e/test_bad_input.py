@@ -53,8 +53,14 @@ LINES = [
     (b"", "blank_line"),
     (ev(event_id="marathon", watch_ms=99_000_000), "implausible_watch_ms"),  # 27.5 h > max_watch_ms
     (ev(event_id="report-1", event_type="report", watch_ms=...), None),
+    (ev(event_id="float-written", watch_ms=5000.0), None),  # a whole number, as pandas writes it
+    (ev(event_id="fraction", watch_ms=2.5), "invalid_watch_ms"),
 ]
-SECOND_FILE = [(ev(event_id="dup-in-file"), "duplicate_event_id"), (ev(event_id="ok-3"), None)]
+SECOND_FILE = [
+    (b"\xef\xbb\xbf" + ev(event_id="bom"), None),  # a UTF-8 byte order mark opening the file
+    (ev(event_id="dup-in-file"), "duplicate_event_id"),
+    (ev(event_id="ok-3"), None),
+]
 
 
 def test_every_bad_input_kind_is_quarantined_with_its_reason(spark, tmp_path):
@@ -74,7 +80,7 @@ def test_every_bad_input_kind_is_quarantined_with_its_reason(spark, tmp_path):
     assert got == sorted(r for r in expected if r)
     assert all(r.raw is not None and r.source_file in ("a.jsonl", "b.jsonl") for r in quarantine)
     valid = {r.event_id for r in tables.read_slice(spark, lake.table("bronze/events"), "QQ", DS).collect()}
-    assert valid == {"ok-1", "ok-2", "dup-in-file", "ok-3", "report-1"}
+    assert valid == {"ok-1", "ok-2", "dup-in-file", "ok-3", "report-1", "float-written", "bom"}
 
 
 def decision(**overrides):
