@@ -36,3 +36,28 @@ def test_lake_root_from_environment(monkeypatch, tmp_path):
     lake = config.Lake.default()
     assert lake.table("gold/feeds") == str(tmp_path / "gold" / "feeds")
     assert lake.landing("events", "US", "2026-11-25") == tmp_path / "landing/events/region=US/ds=2026-11-25"
+
+
+@pytest.mark.parametrize(
+    ("regions", "message"),
+    [
+        ("US", "nightly_regions = 'US': expected a list of region codes"),
+        (["US", "BR", "US"], r"nightly_regions lists \['US'\] more than once"),
+        (["U S"], "nightly_regions: invalid region code 'U S'"),
+    ],
+)
+def test_bad_nightly_regions_are_clear_errors(regions, message):
+    with pytest.raises(NightfeedError, match=message):
+        config.nightly_regions({"nightly_regions": regions})
+
+
+def test_an_empty_nightly_list_stops_run_instead_of_doing_nothing(tmp_path, monkeypatch, capsys):
+    from nightfeed.cli import main
+
+    conf = tmp_path / "empty.toml"
+    conf.write_text(
+        config.conf_path().read_text().replace('nightly_regions = ["US", "BR", "DE"]', "nightly_regions = []")
+    )
+    monkeypatch.setenv("NIGHTFEED_CONF", str(conf))
+    assert main(["run", "--all-regions", "--ds", "2026-11-25"]) == 2
+    assert "nightly_regions in" in capsys.readouterr().err

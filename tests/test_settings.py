@@ -62,12 +62,18 @@ def test_values_are_converted_to_their_types():
         ("quality", "volume_band", [1.0], r"volume_band = \[1.0\]: must be \[low, high\]"),
         ("quality", "trending_share_band", [0.0, 1.5], r"trending_share_band = \[0.0, 1.5\]: must be"),
         ("model", "retune_days", -1, r"\[model\] retune_days = -1: must be at least 0"),
+        ("feed", "fresh_share", float("nan"), r"fresh_share = nan: expected float \(a finite number\)"),
+        ("", "half_life_days", float("inf"), r"half_life_days = inf: expected float \(a finite number\)"),
+        ("event_weights", "like", float("nan"), r"event_weights = .*: expected dict.* of finite numbers"),
+        ("quality", "volume_band", [0.3, float("inf")], r"volume_band = .*: expected tuple.* of finite"),
     ],
 )
 def test_bad_keys_are_clear_errors(section, key, value, message):
     raw = config.load_raw()
     if key is None:
         raw["defaults"][section] = {}
+    elif not section:
+        raw["defaults"][key] = value
     else:
         raw["defaults"].setdefault(section, {})[key] = value
     with pytest.raises(NightfeedError, match=message):
@@ -92,6 +98,7 @@ def test_with_changes_copies_and_keeps_the_original():
         ("[regions.QQ.model.als]\nfactors = -3", "[model.als]: als: factors = -3: must be above 0"),
         ("[regions.QQ.model.svd]\nfactors = 3", "[model.svd]: no such model; choose from popularity"),
         ("[regions.QQ.model]\ntype = 'svd'", "[model] type = 'svd': choose from popularity"),
+        ("[regions.QQ.feed]\nfresh_share = nan", "[feed] fresh_share = nan: expected float (a finite"),
     ],
 )
 def test_a_bad_configuration_stops_nightfeed_run_before_spark_starts(tmp_path, section, message):

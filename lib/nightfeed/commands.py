@@ -34,6 +34,11 @@ def _regions(args) -> list[str]:
     regions = (
         config.nightly_regions() if getattr(args, "all_regions", False) or not args.region else [args.region]
     )
+    if not regions:
+        raise NightfeedError(
+            f"configuration nightly_regions in {config.conf_path()} is empty: nothing to run "
+            "(list regions there, or give --region)"
+        )
     for region in regions:
         check_model_settings(config.region_settings(region).model)
     return regions

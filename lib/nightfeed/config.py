@@ -98,8 +98,21 @@ def default_settings(raw: dict | None = None) -> RegionConfig:
 
 
 def nightly_regions(raw: dict | None = None) -> list[str]:
+    """The regions a nightly run covers: `nightly_regions`, else every [regions.<CODE>] table.
+    A value that is not a list of distinct region codes is a NightfeedError naming it."""
     raw = raw if raw is not None else load_raw()
-    return list(raw.get("nightly_regions", sorted(raw.get("regions", {}))))
+    regions = raw.get("nightly_regions", sorted(raw.get("regions", {})))
+    if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+        raise NightfeedError(f"configuration nightly_regions = {regions!r}: expected a list of region codes")
+    for region in regions:
+        try:
+            validate_region(region)
+        except NightfeedError as exc:
+            raise NightfeedError(f"configuration nightly_regions: {exc}") from None
+    twice = sorted({r for r in regions if regions.count(r) > 1})
+    if twice:
+        raise NightfeedError(f"configuration nightly_regions lists {twice} more than once")
+    return regions
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ once, so stages and transforms take the typed pieces they need (`cfg.feed.n`, no
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,10 +129,14 @@ class RegionConfig:
 
 
 def _number(kind: str, value):
-    """int or float of a TOML value; a bool, or a fraction where an int is due, is refused."""
+    """int or float of a TOML value; a bool, nan or inf, or a fraction where an int is due, is
+    refused."""
     if isinstance(value, bool) or (kind == "int" and isinstance(value, float) and not value.is_integer()):
         raise ValueError(value)
-    return {"int": int, "float": float}[kind](value)
+    number = {"int": int, "float": float}[kind](value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
 
 
 def _build(cls, values: dict[str, Any], where: str):
@@ -156,11 +161,15 @@ def _build(cls, values: dict[str, Any], where: str):
             elif kind == "str":
                 value = str(value)
             elif kind.startswith("tuple"):
-                value = tuple(float(v) if "float" in kind else str(v) for v in value)
+                value = tuple(_number("float", v) if "float" in kind else str(v) for v in value)
             elif kind.startswith("dict[str, float]"):
-                value = {str(k): float(v) for k, v in value.items()}
+                value = {str(k): _number("float", v) for k, v in value.items()}
         except (TypeError, ValueError, AttributeError):
-            raise NightfeedError(f"configuration [{where}] {name} = {value!r}: expected {kind}") from None
+            finite = " of finite numbers" if "float" in kind and kind != "float" else ""
+            finite = finite or (" (a finite number)" if kind in ("int", "float") else "")
+            raise NightfeedError(
+                f"configuration [{where}] {name} = {value!r}: expected {kind}{finite}"
+            ) from None
         check_value(cls.__name__, name, value, where)
         out[name] = value
     check_section(cls.__name__, out, where)
