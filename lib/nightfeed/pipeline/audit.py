@@ -24,7 +24,7 @@ from ..settings import RegionConfig
 from ..spark import task_slots
 from ..tables import LakeTables
 from .artifacts import register, registered_model
-from .inputs import catalog_snapshot, shift
+from .inputs import catalog_snapshot, shift, window_events
 
 MIN_LABELS = 5  # fewer positive or negative labels than this: the `prior` model
 UPLOAD_HISTORY_DAYS = 365
@@ -46,10 +46,8 @@ def build_audit_features(spark: SparkSession, lake: Lake, region: str, ds: str, 
             F.min_by("duration_ms", "ds").alias("duration_ms"),
         )
     )
-    events = (
-        t.read("bronze/events")
-        .where(in_region & (F.col("ds") <= ds) & (F.col("ds") >= shift(ds, -(cfg.audit.label_days + 31))))
-        .select("item_id", "user_id", "event_type", "event_ts")
+    events = window_events(t, region, ds, cfg.audit.label_days + 32).select(
+        "item_id", "user_id", "event_type", "event_ts"
     )
     decisions = t.read("bronze/moderation_decisions").where(in_region & (F.col("ds") <= ds))
     rows = risk_features(catalog, uploads, events, decisions, ds, lookback, cfg.audit.label_days)
