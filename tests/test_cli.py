@@ -17,6 +17,23 @@ from nightfeed import cli
             ["stage", "generate_events", "--region", "QQ", "--ds", "2026-11-21", "--seed", "-2"],
             "--seed: expected a whole",
         ),
+        (
+            ["evaluate", "--input", "x.csv", "--time-budget", "-1"],
+            "--time-budget: expected a finite number >= 0",
+        ),
+        (
+            ["evaluate", "--input", "x.csv", "--time-budget", "nan"],
+            "--time-budget: expected a finite number >= 0",
+        ),
+        (
+            ["evaluate", "--input", "x.csv", "--confidence-alpha", "nan"],
+            "--confidence-alpha: expected a finite",
+        ),
+        (
+            ["evaluate", "--input", "x.csv", "--test-fraction", "inf"],
+            "--test-fraction: expected a finite number",
+        ),
+        (["maintain", "--retention-hours", "inf"], "--retention-hours: expected a finite number >= 0"),
     ],
 )
 def test_out_of_range_arguments_are_refused_by_the_parser(argv, message, capsys):
@@ -27,14 +44,6 @@ def test_out_of_range_arguments_are_refused_by_the_parser(argv, message, capsys)
     assert len(err) == 1 and err[0].startswith("error: nightfeed ") and message in err[0]
 
 
-def test_a_negative_time_budget_is_refused(tmp_path, capsys):
-    data = tmp_path / "r.csv"
-    data.write_text("u,i\n1,2\n")
-    argv = ["evaluate", "--input", str(data), "--user-col", "u", "--item-col", "i", "--time-budget", "-1"]
-    assert cli.main(argv) == 2
-    assert capsys.readouterr().err.strip() == "error: --time-budget must be at least 0 seconds, got -1"
-
-
 @pytest.mark.parametrize(
     "extra, message",
     [
@@ -42,7 +51,7 @@ def test_a_negative_time_budget_is_refused(tmp_path, capsys):
         (["--model", " , "], "error: --model names no model; choose from popularity"),
         (
             ["--model", "ease", "--confidence", "log", "--confidence-eps", "-1"],
-            "error: confidence log needs alpha > 0 and eps > 0 (got alpha=1.0, eps=-1.0)",
+            "error: confidence log needs finite alpha > 0 and eps > 0 (got alpha=1.0, eps=-1.0)",
         ),
     ],
 )

@@ -4,6 +4,7 @@ argument group of `nightfeed evaluate`."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def _at_least(kind: type, lowest: float, expected: str):
             number = kind(value)
         except ValueError:
             number = None
-        if number is None or not number >= lowest:  # `not >=` also refuses NaN
+        if number is None or not math.isfinite(number) or not number >= lowest:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
         return number
 
@@ -64,7 +65,8 @@ def output_file(value: str) -> str:
 
 non_negative_int = _at_least(int, 0, "a whole number >= 0")
 positive_int = _at_least(int, 1, "a positive integer")
-non_negative_float = _at_least(float, 0.0, "a number >= 0")
+non_negative_float = _at_least(float, 0.0, "a finite number >= 0")
+finite_float = _at_least(float, -math.inf, "a finite number")
 
 
 def add_evaluate_args(p: argparse.ArgumentParser) -> None:
@@ -106,14 +108,14 @@ def add_evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--seed", type=non_negative_int, default=42)
     p.add_argument("--split", choices=SPLITS, default="stratified")
-    p.add_argument("--test-fraction", type=float, default=0.25)
-    p.add_argument("--time-budget", type=float, default=120.0, help="seconds for auto's search")
+    p.add_argument("--test-fraction", type=finite_float, default=0.25)
+    p.add_argument("--time-budget", type=non_negative_float, default=120.0, help="seconds for auto's search")
     p.add_argument(
         "--confidence",
         choices=CONFIDENCES,
         help="weight -> confidence for every model: raw, binary, or log = 1 + alpha*log(1 + w/eps) "
         "(default: each model's own; auto chooses on its validation split)",
     )
-    p.add_argument("--confidence-alpha", type=float, default=1.0, help="alpha of --confidence log")
-    p.add_argument("--confidence-eps", type=float, default=1.0, help="eps of --confidence log")
+    p.add_argument("--confidence-alpha", type=finite_float, default=1.0, help="alpha of --confidence log")
+    p.add_argument("--confidence-eps", type=finite_float, default=1.0, help="eps of --confidence log")
     p.add_argument("--output-json", type=output_file, help="write the per-model results here")

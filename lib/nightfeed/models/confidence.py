@@ -19,8 +19,8 @@ def check(kind: str, alpha: float, eps: float) -> None:
     """Raises ValueError naming the problem with a transform's settings."""
     if kind not in CONFIDENCES:
         raise ValueError(f"unknown confidence {kind!r}; choose from {', '.join(CONFIDENCES)}")
-    if kind == "log" and (alpha <= 0 or eps <= 0):
-        raise ValueError(f"confidence log needs alpha > 0 and eps > 0 (got alpha={alpha}, eps={eps})")
+    if kind == "log" and not (0 < alpha < np.inf and 0 < eps < np.inf):  # `not <` refuses nan too
+        raise ValueError(f"confidence log needs finite alpha > 0 and eps > 0 (got alpha={alpha}, eps={eps})")
 
 
 def apply(user_items: sp.csr_matrix, kind: str, alpha: float = 1.0, eps: float = 1.0) -> sp.csr_matrix:
