@@ -6,7 +6,6 @@ User errors (bad arguments, missing inputs, failed checks) print one line `error
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from . import commands, logs
@@ -59,13 +58,9 @@ def run_job(stage: str, argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logs.set_verbose(args.verbose)
     try:
-        from .pipeline.runner import run_stage
+        from .pipeline.runner import print_line, run_stage
 
-        print(
-            json.dumps(
-                run_stage(stage, args.region, args.ds, **commands.stage_kwargs(args, stage)), default=str
-            )
-        )
+        print_line(run_stage(stage, args.region, args.ds, **commands.stage_kwargs(args, stage)))
         return 0
     except NightfeedError as exc:
         return _fail(exc)

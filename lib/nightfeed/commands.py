@@ -160,11 +160,9 @@ def cmd_setup_spark(args) -> int:
 
 
 def cmd_stage(args) -> int:
-    from .pipeline.runner import run_stage
+    from .pipeline.runner import print_line, run_stage
 
-    print(
-        json.dumps(run_stage(args.stage, args.region, args.ds, **stage_kwargs(args, args.stage)), default=str)
-    )
+    print_line(run_stage(args.stage, args.region, args.ds, **stage_kwargs(args, args.stage)))
     return 0
 
 

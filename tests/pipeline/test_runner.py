@@ -1,11 +1,15 @@
 """The days a `nightfeed run` covers, clear refusals of ranges it cannot run, and one region's
 failure leaving the other regions' nights to run."""
 
+import json
+import math
+
+import numpy as np
 import pytest
 
 from nightfeed import config
 from nightfeed.errors import NightfeedError
-from nightfeed.pipeline.runner import night_dates, run_nights
+from nightfeed.pipeline.runner import night_dates, print_line, run_nights
 
 
 def test_a_range_is_every_day_in_order_across_a_month_end():
@@ -70,3 +74,17 @@ def test_generated_history_covers_every_night_of_the_range(monkeypatch, capsys, 
     runner._land_history(None, "ZZ", night_dates(None, first, "2026-11-25"))
     assert calls[0] == ("generate_events", "2026-11-25", {"days": history})
     assert sorted({ds for stage, ds, _ in calls[1:]}) == ingested
+
+
+def test_a_summary_line_is_strict_json_with_undefined_numbers_null(capsys):
+    print_line({"valid_pr_auc": math.nan, "ratios": [math.inf, 1.5], "nested": {"x": np.float64("nan")}})
+    line = capsys.readouterr().out.strip()
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    assert json.loads(line, parse_constant=refuse) == {
+        "valid_pr_auc": None,
+        "ratios": [None, 1.5],
+        "nested": {"x": None},
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import sys
 import threading
 import time
@@ -71,8 +72,19 @@ def _record(lake, stage: str, region: str, ds: str, record: dict) -> None:
 
 
 def print_line(summary: dict) -> None:
-    """A stage's summary as one JSON line on stdout."""
-    print(json.dumps(summary, default=str), flush=True)
+    """A stage's summary as one line of strict JSON on stdout (an undefined number, such as a
+    PR-AUC without positives, is null: NaN and Infinity are not JSON, and `jq` refuses them)."""
+    print(json.dumps(_finite(summary), default=str, allow_nan=False), flush=True)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _preload(modules: tuple[str, ...]) -> None:
