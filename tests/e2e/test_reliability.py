@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from helpers import DS, ROOT, land_tiny, landing_lines, nightly_cfg, shift
@@ -15,6 +16,7 @@ from nightfeed import pipeline, tables
 from nightfeed.config import Lake
 from nightfeed.errors import NightfeedError
 from nightfeed.pipeline import publish
+from nightfeed.pipeline.checks import checks_dir
 
 pytestmark = pytest.mark.e2e
 NEXT = shift(DS, 1)
@@ -152,14 +154,37 @@ def _finish_next_day(spark, lake, model=None, tamper=None, max_ndcg_drop=1.0):
     return pipeline.run(spark, lake, "publish_feeds", "AA", NEXT, cfg)
 
 
+def _gate_record(lake) -> dict:
+    return json.loads((checks_dir(lake, "AA", NEXT) / "gate.json").read_text())
+
+
 def test_gate_rejects_a_worse_model_and_the_previous_feed_stays_live(spark, next_lake):
     live_before = publish.live_pointer(spark, next_lake, "AA")
     feeds_version = version(spark, next_lake.table("gold/feeds"))
-    with pytest.raises(NightfeedError, match="promotion gate"):
+    with pytest.raises(NightfeedError, match="promotion gate.*on tonight's validation split"):
         _finish_next_day(spark, next_lake, model="popularity", max_ndcg_drop=0.02)
     assert publish.live_pointer(spark, next_lake, "AA") == live_before
     assert version(spark, next_lake.table("gold/feeds")) == feeds_version
     assert tables.read_slice(spark, next_lake.table("gold/feeds"), "AA", NEXT).count() == 0
+    gate = _gate_record(next_lake)
+    assert gate["compared_on"] == "tonight's validation split (refitted on tonight's validation folds)"
+    assert gate["live"] > gate["new"] + 0.02
+
+
+def test_gate_compares_both_models_on_tonights_validation_split(spark, next_lake):
+    """Two nights' validation splits differ by their noise: the gate scores the live model's type
+    and parameters on tonight's split, not by the score it had on its own night (set here to 0.99,
+    which no model of tonight's split reaches)."""
+    live = publish.live_pointer(spark, next_lake, "AA")
+    registry = DeltaTable.forPath(spark, next_lake.table("gold/model_registry"))
+    registry.update(
+        F.col("model_version") == live["model_version"],
+        {"validation_metrics": F.map_from_arrays(F.array(F.lit("ndcg@10")), F.array(F.lit(0.99)))},
+    )
+    out = _finish_next_day(spark, next_lake, max_ndcg_drop=0.0)
+    assert out["live_ds"] == NEXT and out["gate"]["decision"] == "promote"
+    assert out["gate"]["compared_on"].startswith("tonight's validation split")
+    assert out["gate"]["live"] < 0.99
 
 
 def test_failing_feed_check_stops_publishing(spark, next_lake):

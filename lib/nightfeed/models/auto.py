@@ -137,13 +137,7 @@ class AutoModel(Recommender):
             )
             return
         t0 = time.perf_counter()
-        metrics = fit_and_score_folds(
-            lambda: create(mtype, **params),
-            self.folds,
-            int(self.params["k"]),
-            MAX_EVAL_USERS,
-            int(self.params["seed"]),
-        )
+        metrics = self.score_on_folds(lambda: create(mtype, **params))
         seconds = time.perf_counter() - t0
         self.costs.learn(mtype, params, self.fold_shape, self.fold_shape.eval_users, N_FOLDS, seconds)
         self.trials.append(
@@ -154,6 +148,12 @@ class AutoModel(Recommender):
                 "seconds": round(seconds, 3),
                 "estimated_s": round(estimate, 3),
             }
+        )
+
+    def score_on_folds(self, make_model) -> dict:
+        """Mean metrics of make_model() on the search's validation folds, as every trial is scored."""
+        return fit_and_score_folds(
+            make_model, self.folds, int(self.params["k"]), MAX_EVAL_USERS, int(self.params["seed"])
         )
 
     def _ease_path(self, transform: dict) -> None:

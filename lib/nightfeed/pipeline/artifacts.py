@@ -40,6 +40,11 @@ def registered_model(t: LakeTables, region: str, ds: str, audit: bool = False) -
     return row.asDict()
 
 
+def registered_params(stored: str) -> dict:
+    """A registry row's model parameters: its `params` JSON without the bookkeeping keys."""
+    return {p: v for p, v in json.loads(stored).items() if p not in ("requested", "selected_by")}
+
+
 def _of_family(registry_rows, audit: bool):
     """The rows of the audit classifier (audit=True) or of the feed's model."""
     return registry_rows.where(F.col("model_type").startswith(AUDIT_PREFIX) == F.lit(audit))

@@ -8,8 +8,6 @@ gold/model_metrics and the night goes on (the promotion gate does not use these 
 
 from __future__ import annotations
 
-import json
-
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -19,7 +17,7 @@ from ..evaluation.matrices import encode, relevant_sets
 from ..evaluation.protocol import fit_and_score
 from ..settings import RegionConfig
 from ..tables import TABLES, LakeTables
-from .artifacts import registered_model
+from .artifacts import registered_model, registered_params
 from .inputs import catalog_snapshot, shift, window_events
 
 
@@ -69,7 +67,7 @@ def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
             f"{len(test_users)} returning users interacted with "
             f"an item they had not seen before on {ds}; model.min_eval_users is {cfg.model.min_eval_users}",
         )
-    params = {p: v for p, v in json.loads(reg["params"]).items() if p not in ("requested", "selected_by")}
+    params = registered_params(reg["params"])
     results, rows = {}, []
     for name, model in (
         (reg["model_type"], models.create(reg["model_type"], **params)),

@@ -21,7 +21,7 @@ from ..config import Lake
 from ..errors import NightfeedError
 from ..settings import RegionConfig
 from ..tables import LakeTables
-from .artifacts import registered_model
+from .artifacts import registered_meta, registered_model
 from .checks import checks_dir, fingerprint, require_validated
 
 MAINTAIN_THREADS = 4
@@ -30,10 +30,12 @@ MAINTAIN_THREADS = 4
 KEEP_NEWER = "keep newer live feed"
 
 
-def promotion_gate(t: LakeTables, region: str, ds: str, cfg: RegionConfig, live) -> dict:
+def promotion_gate(t: LakeTables, lake: Lake, region: str, ds: str, cfg: RegionConfig, live) -> dict:
     """New model vs the live one (`live`: the region's pointer row, None before the first
-    publish) on validation nDCG@k: may be worse by at most `gate.max_ndcg_drop`. A night earlier
-    than the live one is stored but never made live: only rollback moves the live feed back."""
+    publish) on validation nDCG@k: may be worse by at most `gate.max_ndcg_drop`. Both are scored
+    on tonight's validation folds (`train_model` records the live model's score there); without
+    that record, on each model's own validation split. A night earlier than the live one is
+    stored but never made live: only rollback moves the live feed back."""
     if live is not None and live["live_ds"] > ds:
         reason = (
             f"the live feed is of a later night ({live['live_ds']}); only `nightfeed rollback` moves it back"
@@ -44,12 +46,7 @@ def promotion_gate(t: LakeTables, region: str, ds: str, cfg: RegionConfig, live)
     new_score = (new["validation_metrics"] or {}).get(metric)
     if live is None or live["live_ds"] == ds:
         return {"decision": "promote", "reason": "no other live feed to compare with", "new": new_score}
-    reg = (
-        t.read("gold/model_registry")
-        .where((F.col("region") == region) & (F.col("model_version") == live["model_version"]))
-        .first()
-    )
-    live_score = (reg["validation_metrics"] or {}).get(metric) if reg else None
+    live_score, compared_on = _live_score(t, lake, region, ds, live["model_version"], metric)
     if new_score is None or live_score is None:  # documented in conf: promote, say why
         return {
             "decision": "promote",
@@ -66,7 +63,24 @@ def promotion_gate(t: LakeTables, region: str, ds: str, cfg: RegionConfig, live)
         "live": round(live_score, 4),
         "live_model_version": live["model_version"],
         "max_drop": margin,
+        "compared_on": compared_on,
     }
+
+
+def _live_score(t: LakeTables, lake: Lake, region: str, ds: str, live_version: str, metric: str):
+    """(the live model's validation `metric`, on which split): tonight's folds when train_model
+    scored the live model there, else the live model's own registered validation."""
+    found = registered_meta(t, lake, region, ds)
+    baseline = (found[1].get("gate_baseline") if found else None) or {}
+    if baseline.get("model_version") == live_version and metric in baseline.get("metrics", {}):
+        return baseline["metrics"][metric], f"tonight's validation split ({baseline['how']})"
+    reg = (
+        t.read("gold/model_registry")
+        .where((F.col("region") == region) & (F.col("model_version") == live_version))
+        .first()
+    )
+    score = (reg["validation_metrics"] or {}).get(metric) if reg else None
+    return score, "each model's own validation split"
 
 
 def record_gate(lake: Lake, region: str, ds: str, gate: dict) -> None:
@@ -82,13 +96,13 @@ def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     cand = t.require_slice("silver/feed_candidates", region, ds, "score_feeds")
     require_validated(lake, region, ds, fingerprint(cand.drop("region", "ds")))
     live = t.pointer(region)
-    gate = promotion_gate(t, region, ds, cfg, live)
+    gate = promotion_gate(t, lake, region, ds, cfg, live)
     record_gate(lake, region, ds, gate)
     if gate["decision"] == "reject":
         raise NightfeedError(
             f"publish {region} {ds} refused by the promotion gate: validation {gate['metric']} "
             f"{gate['new']} is more than {gate['max_drop']} below the live model's {gate['live']} "
-            f"({gate['live_model_version']}); the previous feed stays live"
+            f"({gate['live_model_version']}) on {gate['compared_on']}; the previous feed stays live"
         )
     t.write_slice("gold/feeds", cand, region, ds)
     published = t.read_slice("gold/feeds", region, ds)

@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from .. import __version__, models
 from ..config import Lake
@@ -20,7 +21,7 @@ from ..evaluation.splits import holdout
 from ..models.configured import model_params
 from ..settings import ModelSettings, RegionConfig
 from ..tables import LakeTables
-from .artifacts import latest_meta, register, registered_meta, save_atomically
+from .artifacts import latest_meta, register, registered_meta, registered_params, save_atomically
 from .inputs import shift
 
 VALIDATION_FRACTION = 0.1
@@ -67,13 +68,16 @@ def train_model(
             model.chosen["params"],
             model.validation_metrics,
         )
+        score, trials = model.score_on_folds, model.trials
     else:
-        chosen_type, chosen_params = model_type, model.params
-        val = fit_and_score_folds(
-            lambda: models.create(model_type, **params),
-            [holdout(mat, VALIDATION_FRACTION, cfg.model.seed)],
-            cfg.model.k,
-        )
+        folds = [holdout(mat, VALIDATION_FRACTION, cfg.model.seed)]
+
+        def score(make_model):
+            return fit_and_score_folds(make_model, folds, cfg.model.k)
+
+        chosen_type, chosen_params, trials = model_type, model.params, []
+        val = score(lambda: models.create(model_type, **params))
+    baseline = live_baseline(t, region, ds, (chosen_type, chosen_params), val, score, trials)
     digest = hashlib.sha1(
         json.dumps(
             [chosen_type, chosen_params, mat.nnz, float(mat.sum())], sort_keys=True, default=str
@@ -96,6 +100,7 @@ def train_model(
             "validation_metrics": val,
             "fit_s": round(fit_s, 3),
             "inputs_fingerprint": fingerprint,
+            **({"gate_baseline": baseline} if baseline else {}),
             **({"search": search} if search else {}),
         },
     )
@@ -125,6 +130,46 @@ def train_model(
         summary["search"] = "reused" if search["ds"] != ds else "ran"
         summary["searched_ds"] = search["ds"]
     return summary
+
+
+def live_baseline(
+    t: LakeTables, region: str, ds: str, chosen: tuple, val: dict, score, trials
+) -> dict | None:
+    """The live model's type and parameters scored on tonight's validation folds, for the promotion
+    gate: two nights' validation splits differ by their noise (on a small region a model lost to
+    itself), so the gate compares both models on the same held-out interactions. None while no
+    earlier night is live.
+
+    chosen: tonight's (model type, params) and `val` its metrics; score(make_model) -> metrics on
+    tonight's folds; trials: tonight's search trials (a matching one is reused, not refitted).
+    """
+    live = t.pointer(region)
+    if live is None or live["live_ds"] >= ds:
+        return None
+    reg = (
+        t.read("gold/model_registry")
+        .where((F.col("region") == region) & (F.col("model_version") == live["model_version"]))
+        .first()
+    )
+    if reg is None:
+        return None
+    live_model = (reg["model_type"], registered_params(reg["params"]))
+    found = {"model_version": live["model_version"], "model_type": reg["model_type"]}
+    if _same(live_model, chosen):
+        return {**found, "metrics": val, "how": "same model and parameters as tonight's"}
+    for trial in trials:
+        if _same(live_model, (trial["model"], trial["params"])):
+            return {**found, "metrics": trial["metrics"], "how": "a trial of tonight's search"}
+    try:
+        metrics = score(lambda: models.create(live_model[0], **live_model[1]))
+    except models.FIT_ERRORS as exc:
+        return {**found, "metrics": {}, "how": f"could not be refitted: {exc}"}
+    return {**found, "metrics": metrics, "how": "refitted on tonight's validation folds"}
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """The same (model type, params), compared as the registry stores them (JSON)."""
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
 
 
 def _search_record(t: LakeTables, lake: Lake, region: str, ds: str, m: ModelSettings, mat):
