@@ -133,3 +133,16 @@ def test_empty_folder_and_empty_files_read_as_no_lines(spark, tmp_path):
     assert events.read_lines(spark, tmp_path).count() == 0
     (tmp_path / "empty.jsonl").write_text("")
     assert events.read_lines(spark, tmp_path).count() == 0
+
+
+def test_only_a_failed_file_read_is_named_as_an_unreadable_file():
+    spark_error = (
+        "An error occurred while calling o491.collectToPython.\n: org.apache.spark.SparkException: "
+        "[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file:///lake/x/a.jsonl.gz.  "
+        "SQLSTATE: KD001\n\tat org.apache...\n"
+        "Caused by: java.io.EOFException: Unexpected end of input stream\n"
+    )
+    assert events.unreadable_file(RuntimeError(spark_error)) == (
+        "/lake/x/a.jsonl.gz (java.io.EOFException: Unexpected end of input stream)"
+    )
+    assert events.unreadable_file(RuntimeError("[DIVIDE_BY_ZERO] Division by zero")) is None

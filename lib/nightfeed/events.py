@@ -7,6 +7,7 @@ construction. Parsing stays in Spark SQL (no Python UDF) so it scales with the c
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,17 @@ def read_lines(spark: SparkSession, folder: Path) -> DataFrame:
             F.col("_metadata.file_name").alias("source_file"),
         )
     )
+
+
+def unreadable_file(exc: Exception) -> str | None:
+    """'<file> (<cause>)' when `exc` is Spark failing to read a landing file (a truncated or
+    corrupt compressed file, a file gone while read); None for any other error."""
+    text = str(exc)
+    found = re.search(r"FAILED_READ_FILE\S*\] Encountered error while reading file (\S+?)\.?\s", text)
+    if found is None:
+        return None
+    causes = re.findall(r"Caused by: ([^\n]+)", text)
+    return f"{found.group(1).removeprefix('file://')} ({causes[-1].strip() if causes else 'unreadable'})"
 
 
 def _string_schema(landing_schema: str) -> StructType:

@@ -197,3 +197,21 @@ def test_empty_delivery_ingests_nothing_and_balances(spark, tmp_path):
     (folder / "empty.jsonl").write_bytes(b"")
     summary = pipeline.run(spark, lake, "ingest_events", "QQ", DS, nightly_cfg("QQ"))
     assert summary["lines_read"] == summary["valid"] == summary["quarantined"] == 0
+
+
+def test_a_truncated_compressed_file_is_a_clear_error_and_writes_nothing(spark, tmp_path):
+    """Spark cannot read a cut-off gzip file: the stage names the file and its cause, not a stack trace."""
+    import gzip
+
+    lake = config.Lake(tmp_path)
+    folder = lake.landing("events", "QQ", DS)
+    folder.mkdir(parents=True)
+    (folder / "a.jsonl").write_bytes(ev(event_id="fine") + b"\n")
+    packed = gzip.compress(b"\n".join(ev(event_id=f"z{i}") for i in range(200)) + b"\n")
+    (folder / "b.jsonl.gz").write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(
+        NightfeedError, match=r"cannot read landing file \S+/b\.jsonl\.gz \(java\.io\.EOFException"
+    ):
+        pipeline.run(spark, lake, "ingest_events", "QQ", DS, nightly_cfg("QQ"))
+    assert not tables.exists(lake.table("bronze/events"))
+    assert not tables.exists(lake.table("bronze/events_quarantine"))

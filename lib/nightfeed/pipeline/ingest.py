@@ -30,7 +30,18 @@ def _land(
 ) -> dict:
     """Write the quarantine rows, then (if the quarantined share is within the limit) the valid rows."""
     result.frame.persist()
-    reasons = {r["reason"] or "": r["count"] for r in result.frame.groupBy("reason").count().collect()}
+    try:  # the first action: every landing file is read here
+        counts = result.frame.groupBy("reason").count().collect()
+    except Exception as exc:
+        result.frame.unpersist()
+        unreadable = ev.unreadable_file(exc)
+        if unreadable is None:
+            raise
+        raise NightfeedError(
+            f"ingest {table} {region} {ds}: cannot read landing file {unreadable}; {table} not "
+            "updated: deliver the file again (or remove it) and rerun"
+        ) from None
+    reasons = {r["reason"] or "": r["count"] for r in counts}
     n_valid = reasons.pop("", 0)
     n_quarantined = sum(reasons.values())
     n_read = n_valid + n_quarantined
