@@ -23,6 +23,7 @@ UPLOADS = [  # item, creator, created
     ("v4", "c1", "2026-11-24T10:00:00"),
 ]
 EVENTS = [  # item, user, type, time, partition
+    ("vx", "u1", "impression", "2026-11-17T10:00:00", "2026-11-17"),  # the lake's events begin here
     ("v1", "u1", "impression", "2026-11-21T10:00:00", "2026-11-21"),
     ("v1", "u2", "impression", "2026-11-25T20:00:00", DS),
     ("v1", "u3", "impression", "2026-11-25T23:00:00", DS),
@@ -127,3 +128,13 @@ def test_later_events_and_decisions_do_not_change_the_days_features(spark, lake,
     write_lake(spark, lake.root, LATER_EVENTS, LATER_DECISIONS, catalog_days=(NEXT,))
     after = features(spark, lake, t)
     assert after == before
+
+
+def test_a_video_uploaded_before_the_events_begin_is_no_training_example(spark, tmp_path):
+    """v2 was uploaded on the 18th; events from the 21st only would miss what sent it to review."""
+    lake = config.Lake(tmp_path)
+    t = write_lake(spark, lake.root, EVENTS[1:], DECISIONS)
+    summary = pipeline.run(spark, lake, "build_audit_features", "QQ", DS, nightly_cfg("QQ"))
+    assert summary["events_from"] == "2026-11-21" and summary["reviewed_left_out"] == 1
+    assert (summary["reviewed"], summary["queued"]) == (0, 3)
+    assert "v2" not in {r.item_id for r in t.read_slice("silver/item_risk_features", "QQ", DS).collect()}

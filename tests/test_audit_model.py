@@ -5,7 +5,7 @@ import pytest
 
 from nightfeed.audit_eval import average_precision
 from nightfeed.audit_features import FEATURES
-from nightfeed.audit_model import BASE_RATE, AuditModel, platt
+from nightfeed.audit_model import BASE_RATE, AuditModel, bucket_rates, platt
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +93,12 @@ def test_xgboost_asks_for_no_more_workers_than_task_slots(spark):
     from nightfeed.spark import task_slots
 
     assert task_slots(spark) == 2  # the tests' session is local[2]
+
+
+def test_bucket_rates_read_an_unreviewed_bucket_as_the_base_rate(spark):
+    """Reviews go to reported videos first: the unreported bucket, never reviewed here, must not
+    take the reported videos' rate; each bucket shrinks toward the one below it."""
+    rows = [(1.0, 1), (1.0, 0), (1.0, 0), (1.0, 0), (7.0, 1), (9.0, 1)]
+    labeled = spark.createDataFrame(rows, "reports double, label int")
+    r1 = (1 + 2 * BASE_RATE) / (4 + 2)
+    assert bucket_rates(labeled) == pytest.approx([BASE_RATE, r1, r1, r1, r1, (2 + 2 * r1) / (2 + 2)])

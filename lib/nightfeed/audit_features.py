@@ -70,11 +70,21 @@ def first_human_decisions(decisions: DataFrame, before: dt.datetime) -> DataFram
 
 
 def feature_rows(
-    catalog: DataFrame, uploads: DataFrame, decisions: DataFrame, ds: str, lookback_days: int, label_days: int
+    catalog: DataFrame,
+    uploads: DataFrame,
+    decisions: DataFrame,
+    ds: str,
+    lookback_days: int,
+    label_days: int,
+    history_start: dt.datetime | None = None,
 ) -> DataFrame:
     """The rows of ds: queued videos (listed in the catalog, uploaded in the lookback, no human
     decision by the cut-off) and reviewed videos (first human decision in the last `label_days`,
     whether or not still listed), each with its `as_of_ts`.
+
+    history_start: where the events given to the features begin. A video uploaded before it is no
+    training example: its counts miss the reports that sent it to review, so it would teach that
+    unreported videos violate (a lake's first weeks held benign videos that way).
 
     catalog: item_id (the catalog as of ds); uploads: item_id, creator_id, created_ts, duration_ms
     of every video known up to ds; decisions: item_id, decided_ts, decision, reviewer.
@@ -93,6 +103,8 @@ def feature_rows(
         F.col("decided_ts").isNull() & F.col("listed").isNotNull() & (F.col("created_ts") >= F.lit(start))
     )
     reviewed = F.col("decided_ts") >= F.lit(label_start)
+    if history_start is not None:
+        reviewed &= F.col("created_ts") >= F.lit(history_start)
     day_of_review = F.greatest(F.date_trunc("day", "decided_ts"), F.col("created_ts"))
     label = F.col("decision").isin(*VIOLATING_DECISIONS).cast("int")
     return rows.where(queued | reviewed).select(
@@ -198,10 +210,12 @@ def risk_features(
     ds: str,
     lookback_days: int,
     label_days: int,
+    history_start: dt.datetime | None = None,
 ) -> DataFrame:
     """silver/item_risk_features rows of ds (without region/ds): keys, as_of_ts, reviewed, label,
-    decided_ts, FEATURES and views_prev_24h. Inputs must hold nothing after ds's partition."""
-    rows = feature_rows(catalog, uploads, decisions, ds, lookback_days, label_days)
+    decided_ts, FEATURES and views_prev_24h. Inputs must hold nothing after ds's partition;
+    history_start: see `feature_rows`."""
+    rows = feature_rows(catalog, uploads, decisions, ds, lookback_days, label_days, history_start)
     out = creator_history(engagement(rows, events), uploads, decisions, events)
     age_hours = (F.unix_timestamp("as_of_ts") - F.unix_timestamp("created_ts")) / 3600.0
     return (

@@ -2,9 +2,11 @@
 
 Reviewed videos are few (a region reviews a handful a day), so the classifier does not start from
 nothing: its starting log-odds are the evidence of each video's viewing counts (`audit_evidence`,
-rates fit on the reviewed violating videos against the whole night) plus the training base rate,
-and the boosted trees learn from the labels (removed or restricted, with the selection weights)
-what reports, creator history and the rest add. `xgboost` uses xgboost's PySpark estimator with
+rates fit on the reviewed violating videos against the whole night) plus the violation rate of
+reviewed videos with as many reports (`bucket_rates`: today's process reviews the reported
+first, so one rate for all would give every unreported video the reported ones' odds), and the
+boosted trees learn from the labels (removed or restricted, with the selection weights) what
+reports, creator history and the rest add. `xgboost` uses xgboost's PySpark estimator with
 that base margin, `gbt` Spark MLlib's GBTClassifier with the evidence as a feature (`audit_boost`);
 `prior` stands in while a region has too few labels for trees: the smoothed violation rate of
 reviewed videos per report count, times the viewing evidence (naive Bayes; no evidence before the
@@ -30,9 +32,9 @@ PRIOR = "prior"
 REPORT_BUCKETS = 5  # the prior's report-count buckets: 0 .. 4, and 5 or more
 PRIOR_STRENGTH = 2.0  # pseudo-reviews of the smoothing prior
 # Before reviews say otherwise, a few percent of uploads violate (public transparency reports):
-# the base rate starts there, worth BASE_STRENGTH pseudo-reviews. A region without reviews yet
-# then holds nothing on a guess (an even 0.5 would hold every unreviewed video).
-BASE_RATE, BASE_STRENGTH = 0.03, 10.0
+# the unreported videos' rate starts there. A region without reviews yet then holds nothing on a
+# guess (an even 0.5 would hold every unreviewed video).
+BASE_RATE = 0.03
 # Today's review picks the most-reported videos first, then the oldest: among reviewed videos the
 # young ones are the reported ones. Age (and the upload hour) would stand in for reports and
 # extrapolate to tonight's uploads, which no reviewed video resembles; the model leaves them out.
@@ -67,6 +69,23 @@ def platt(raw: np.ndarray, label: np.ndarray, weight: np.ndarray, steps: int = 5
     return float(theta[0]), float(theta[1])
 
 
+def bucket_rates(labeled: DataFrame) -> list[float]:
+    """The violation rate of reviewed videos per report bucket (0 .. REPORT_BUCKETS), each
+    smoothed with PRIOR_STRENGTH pseudo-reviews toward the bucket below it, and bucket 0 toward
+    BASE_RATE: a bucket without reviews (often the unreported one: today's process reviews the
+    reported first) reads as the platform's base rate, not as the reported videos' rate."""
+    counts = labeled.groupBy(report_bucket().alias("b")).agg(
+        F.sum("label").alias("pos"), F.count("*").alias("n")
+    )
+    by_bucket = {r["b"]: (float(r["pos"] or 0.0), float(r["n"])) for r in counts.collect()}
+    rates, below = [], BASE_RATE
+    for b in range(REPORT_BUCKETS + 1):
+        pos, n = by_bucket.get(b, (0.0, 0.0))
+        below = (pos + PRIOR_STRENGTH * below) / (n + PRIOR_STRENGTH)
+        rates.append(min(max(below, 1e-4), 1 - 1e-4))
+    return rates
+
+
 class AuditModel:
     """A fitted audit classifier: the evidence rates, base rate and Spark model (none for `prior`),
     calibration and importances."""
@@ -77,7 +96,6 @@ class AuditModel:
         self.kind, self.seed, self.n_workers = kind, seed, n_workers
         self.spark_model = None
         self.rates: dict[str, tuple] = {}  # count -> (p_v, p_b, dispersion)
-        self.base_logit = 0.0
         self.calibration = (1.0, 0.0)
         self.importances: dict[str, float] = {}
         self.prior_rates: list[float] = []
@@ -88,13 +106,12 @@ class AuditModel:
         population = population if population is not None else train
         if self.kind == PRIOR:
             labeled = train.unionByName(valid)
-            self._fit_prior(labeled)
+            self.prior_rates = bucket_rates(labeled)
+            self.importances = {"reports": 1.0, "evidence": 1.0}
             self.rates = fit_rates(labeled.where(F.col("label") == 1), population)
             return self
         self.rates = fit_rates(train.where(F.col("label") == 1), population)
-        totals = train.agg(F.sum(F.col("weight") * F.col("label")), F.sum("weight")).first()
-        rate = min(max((totals[0] or 0.0) / (totals[1] or 1.0), 1e-4), 1 - 1e-4)
-        self.base_logit = float(np.log(rate / (1 - rate)))
+        self.prior_rates = bucket_rates(train)
         self.spark_model = audit_boost.fit(
             self.kind, self._with_margin(train), MODEL_FEATURES, MARGIN, self.seed, self.n_workers
         )
@@ -108,9 +125,14 @@ class AuditModel:
             )
         return self
 
+    def _prior_logit(self) -> Column:
+        """The log-odds of the video's report bucket among reviewed videos (`bucket_rates`)."""
+        logits = F.array(*[F.lit(float(np.log(r / (1 - r)))) for r in self.prior_rates])
+        return F.element_at(logits, report_bucket() + 1)
+
     def _with_margin(self, df: DataFrame) -> DataFrame:
         return df.withColumn("evidence", evidence(self.rates)).withColumn(
-            MARGIN, F.col("evidence") + F.lit(self.base_logit)
+            MARGIN, F.col("evidence") + self._prior_logit()
         )
 
     def _raw(self, df: DataFrame) -> DataFrame:
@@ -118,27 +140,11 @@ class AuditModel:
             self.kind, self.spark_model, self._with_margin(df), MODEL_FEATURES, MARGIN, "raw"
         ).drop(MARGIN)
 
-    def _fit_prior(self, labeled: DataFrame) -> None:
-        counts = labeled.groupBy(report_bucket().alias("b")).agg(
-            F.sum(F.col("weight") * F.col("label")).alias("pos"), F.sum("weight").alias("n")
-        )
-        by_bucket = {r["b"]: (r["pos"] or 0.0, r["n"] or 0.0) for r in counts.collect()}
-        total_pos = sum(p for p, _ in by_bucket.values())
-        total_n = sum(n for _, n in by_bucket.values())
-        base = (total_pos + BASE_RATE * BASE_STRENGTH) / (total_n + BASE_STRENGTH)
-        self.prior_rates = [
-            (by_bucket.get(b, (0.0, 0.0))[0] + PRIOR_STRENGTH * base)
-            / (by_bucket.get(b, (0.0, 0.0))[1] + PRIOR_STRENGTH)
-            for b in range(REPORT_BUCKETS + 1)
-        ]
-        self.importances = {"reports": 1.0, "evidence": 1.0}
-
     def risk(self, df: DataFrame) -> DataFrame:
         """df with `risk_score` (the calibrated probability that the video violates a policy) and,
         for the boosted models, `evidence` (log-likelihood ratio of its viewing counts)."""
         if self.kind == PRIOR:  # naive Bayes: the report bucket's rate, times the viewing evidence
-            logits = F.array(*[F.lit(float(np.log(r / (1 - r)))) for r in self.prior_rates])
-            z = F.element_at(logits, report_bucket() + 1) + F.col("evidence")
+            z = self._prior_logit() + F.col("evidence")
             return df.withColumn("evidence", evidence(self.rates)).withColumn(
                 "risk_score", 1 / (1 + F.exp(-z))
             )
@@ -156,7 +162,6 @@ class AuditModel:
             "seed": self.seed,
             "calibration": self.calibration,
             "evidence_rates": self.rates,
-            "base_logit": self.base_logit,
             "importances": self.importances,
             "prior_rates": self.prior_rates,
             "features": list(MODEL_FEATURES),
@@ -171,8 +176,9 @@ class AuditModel:
         model = cls(meta["kind"], meta["seed"])
         model.calibration = tuple(meta["calibration"])
         model.importances, model.prior_rates = meta["importances"], meta["prior_rates"]
+        if len(model.prior_rates) != REPORT_BUCKETS + 1:
+            raise ValueError(f"audit model at {path} has no report-bucket rates (older version); retrain it")
         model.rates = {k: tuple(v) for k, v in meta["evidence_rates"].items()}
-        model.base_logit = meta["base_logit"]
         if model.kind in KINDS:
             model.spark_model = audit_boost.load(model.kind, str(path / "estimator"))
         return model

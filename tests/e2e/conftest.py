@@ -42,12 +42,12 @@ def audit_cfg():
 
 @pytest.fixture(scope="session")
 def audit_lake(spark, tmp_path_factory):
-    """12 days of a small world with 15% violating uploads straight into bronze (enough reviewed
+    """16 days of a small world with 15% violating uploads straight into bronze (enough reviewed
     videos to train a classifier), and the audit stages run for the last day."""
     from nightfeed.bench.audit_world import land_bronze
 
     lake = config.Lake(tmp_path_factory.mktemp("audit-lake"))
-    days = [shift(DS, -k) for k in range(11, -1, -1)]
+    days = [shift(DS, -k) for k in range(15, -1, -1)]
     land_bronze(spark, lake.root, audit_cfg(), AUDIT_REGION, days, seed=5)
     results = {st: pipeline.run(spark, lake, st, AUDIT_REGION, DS, audit_cfg()) for st in AUDIT_STAGES}
     return lake, results

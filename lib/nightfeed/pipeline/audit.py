@@ -14,11 +14,11 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
 from ..audit_eval import average_precision
-from ..audit_features import risk_features
+from ..audit_features import first_human_decisions, risk_features
 from ..audit_model import MODEL_FEATURES, PRIOR, AuditModel
 from ..audit_queue import rank_queue, reasons, selection_weights
 from ..config import Lake
-from ..days import day_end
+from ..days import day_end, day_start
 from ..errors import NightfeedError
 from ..settings import RegionConfig
 from ..spark import task_slots
@@ -46,11 +46,13 @@ def build_audit_features(spark: SparkSession, lake: Lake, region: str, ds: str, 
             F.min_by("duration_ms", "ds").alias("duration_ms"),
         )
     )
-    events = window_events(t, region, ds, cfg.audit.label_days + 32).select(
-        "item_id", "user_id", "event_type", "event_ts"
-    )
+    window = window_events(t, region, ds, cfg.audit.label_days + 32)
+    history_start = day_start(window.agg(F.min("ds")).first()[0])
+    events = window.select("item_id", "user_id", "event_type", "event_ts")
     decisions = t.read("bronze/moderation_decisions").where(in_region & (F.col("ds") <= ds))
-    rows = risk_features(catalog, uploads, events, decisions, ds, lookback, cfg.audit.label_days)
+    rows = risk_features(
+        catalog, uploads, events, decisions, ds, lookback, cfg.audit.label_days, history_start
+    )
     t.write_slice(
         "silver/item_risk_features",
         rows.withColumn("region", F.lit(region)).withColumn("ds", F.lit(ds)),
@@ -64,10 +66,19 @@ def build_audit_features(spark: SparkSession, lake: Lake, region: str, ds: str, 
         .collect()
     )
     by = {r["reviewed"]: r for r in counts}
+    label_start = day_end(ds) - dt.timedelta(days=cfg.audit.label_days)
+    before_history = (
+        first_human_decisions(decisions, day_end(ds))
+        .where(F.col("decided_ts") >= F.lit(label_start))
+        .join(uploads.where(F.col("created_ts") < F.lit(history_start)), "item_id")
+        .count()
+    )
     return {
         "queued": by[False]["n"] if False in by else 0,
         "reviewed": by[True]["n"] if True in by else 0,
         "reviewed_violating": int(by[True]["violating"] or 0) if True in by else 0,
+        "reviewed_left_out": before_history,
+        "events_from": f"{history_start:%Y-%m-%d}",
     }
 
 
@@ -150,7 +161,10 @@ def score_audit_queue(spark: SparkSession, lake: Lake, region: str, ds: str, cfg
     path = lake.root / reg["artifact_path"]
     if not (path / "audit_model.json").exists():
         raise NightfeedError(f"audit model artifact missing at {path}: rerun train_audit_model")
-    model = AuditModel.load(path)
+    try:
+        model = AuditModel.load(path)
+    except ValueError as exc:  # trained by an older version: a rerun of train_audit_model fixes it
+        raise NightfeedError(f"score_audit_queue {region} {ds}: {exc}") from None
     queued = t.require_slice("silver/item_risk_features", region, ds, "build_audit_features").where(
         ~F.col("reviewed")
     )
