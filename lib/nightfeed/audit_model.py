@@ -87,7 +87,7 @@ def bucket_rates(labeled: DataFrame) -> list[float]:
 
 
 class AuditModel:
-    """A fitted audit classifier: the evidence rates, base rate and Spark model (none for `prior`),
+    """A fitted audit classifier: the evidence rates, report-bucket rates and Spark model (none for `prior`),
     calibration and importances."""
 
     def __init__(self, kind: str = "xgboost", seed: int = 42, n_workers: int = 1):
