@@ -119,6 +119,19 @@ def feature_rows(
     )
 
 
+def reviews_before_history(
+    uploads: DataFrame, decisions: DataFrame, ds: str, label_days: int, history_start: dt.datetime
+) -> DataFrame:
+    """The reviewed videos `feature_rows` leaves out of training: a first human decision in the
+    last `label_days`, but uploaded before `history_start`."""
+    label_start = day_end(ds) - dt.timedelta(days=label_days)
+    return (
+        first_human_decisions(decisions, day_end(ds))
+        .where(F.col("decided_ts") >= F.lit(label_start))
+        .join(uploads.where(F.col("created_ts") < F.lit(history_start)), "item_id")
+    )
+
+
 def _ratio(num: str, den: str) -> Column:
     return F.when(F.col(den) > 0, F.col(num) / F.col(den)).otherwise(F.lit(0.0))
 

@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
 from ..audit_eval import average_precision
-from ..audit_features import first_human_decisions, risk_features
+from ..audit_features import reviews_before_history, risk_features
 from ..audit_model import MODEL_FEATURES, PRIOR, AuditModel
 from ..audit_queue import rank_queue, reasons, selection_weights
 from ..config import Lake
@@ -66,18 +66,12 @@ def build_audit_features(spark: SparkSession, lake: Lake, region: str, ds: str, 
         .collect()
     )
     by = {r["reviewed"]: r for r in counts}
-    label_start = day_end(ds) - dt.timedelta(days=cfg.audit.label_days)
-    before_history = (
-        first_human_decisions(decisions, day_end(ds))
-        .where(F.col("decided_ts") >= F.lit(label_start))
-        .join(uploads.where(F.col("created_ts") < F.lit(history_start)), "item_id")
-        .count()
-    )
+    left_out = reviews_before_history(uploads, decisions, ds, cfg.audit.label_days, history_start)
     return {
         "queued": by[False]["n"] if False in by else 0,
         "reviewed": by[True]["n"] if True in by else 0,
         "reviewed_violating": int(by[True]["violating"] or 0) if True in by else 0,
-        "reviewed_left_out": before_history,
+        "reviewed_left_out": left_out.count(),
         "events_from": f"{history_start:%Y-%m-%d}",
     }
 
