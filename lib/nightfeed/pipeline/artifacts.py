@@ -40,6 +40,15 @@ def registered_model(t: LakeTables, region: str, ds: str, audit: bool = False) -
     return row.asDict()
 
 
+def registry_row(t: LakeTables, region: str, model_version: str):
+    """The gold/model_registry row of one model version of the region, or None."""
+    return (
+        t.read("gold/model_registry")
+        .where((F.col("region") == region) & (F.col("model_version") == model_version))
+        .first()
+    )
+
+
 def registered_params(stored: str) -> dict:
     """A registry row's model parameters: its `params` JSON without the bookkeeping keys."""
     return {p: v for p, v in json.loads(stored).items() if p not in ("requested", "selected_by")}

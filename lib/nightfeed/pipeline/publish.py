@@ -21,7 +21,7 @@ from ..config import Lake
 from ..errors import NightfeedError
 from ..settings import RegionConfig
 from ..tables import LakeTables
-from .artifacts import registered_meta, registered_model
+from .artifacts import registered_meta, registered_model, registry_row
 from .checks import checks_dir, fingerprint, require_validated
 
 MAINTAIN_THREADS = 4
@@ -74,11 +74,7 @@ def _live_score(t: LakeTables, lake: Lake, region: str, ds: str, live_version: s
     baseline = (found[1].get("gate_baseline") if found else None) or {}
     if baseline.get("model_version") == live_version and metric in baseline.get("metrics", {}):
         return baseline["metrics"][metric], f"tonight's validation split ({baseline['how']})"
-    reg = (
-        t.read("gold/model_registry")
-        .where((F.col("region") == region) & (F.col("model_version") == live_version))
-        .first()
-    )
+    reg = registry_row(t, region, live_version)
     score = (reg["validation_metrics"] or {}).get(metric) if reg else None
     return score, "each model's own validation split"
 

@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from .. import __version__, models
 from ..config import Lake
@@ -21,7 +20,14 @@ from ..evaluation.splits import holdout
 from ..models.configured import model_params
 from ..settings import ModelSettings, RegionConfig
 from ..tables import LakeTables
-from .artifacts import latest_meta, register, registered_meta, registered_params, save_atomically
+from .artifacts import (
+    latest_meta,
+    register,
+    registered_meta,
+    registered_params,
+    registry_row,
+    save_atomically,
+)
 from .inputs import shift
 
 VALIDATION_FRACTION = 0.1
@@ -146,11 +152,7 @@ def live_baseline(
     live = t.pointer(region)
     if live is None or live["live_ds"] >= ds:
         return None
-    reg = (
-        t.read("gold/model_registry")
-        .where((F.col("region") == region) & (F.col("model_version") == live["model_version"]))
-        .first()
-    )
+    reg = registry_row(t, region, live["model_version"])
     if reg is None:
         return None
     live_model = (reg["model_type"], registered_params(reg["params"]))
