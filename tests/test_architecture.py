@@ -55,6 +55,7 @@ LAYERS = [
         "vocabulary",
         "settings_rules",
         "topk",
+        "text_tables",
     },
 ]
 

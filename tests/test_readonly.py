@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from nightfeed import readonly
+from nightfeed import readonly, text_tables
 from nightfeed.errors import NightfeedError
 
 
@@ -23,19 +23,19 @@ def test_user_feed_live_and_by_ds(published):
     assert readonly.user_feed(published.root, "US", "c", ds="2026-11-25")["items"][0]["model_version"] == "m3"
     with pytest.raises(NightfeedError, match="user c has no feed in region US ds 2026-11-25"):
         readonly.user_feed(published.root, "US", "c")  # c is only in the rewrite, not in version 2
-    text = readonly.format_feed(live)
+    text = text_tables.format_feed(live)
     assert text.splitlines()[0] == "live feed of user b in US (ds 2026-11-25, 2 items)"
     assert text.splitlines()[2].split() == ["1", "i1", "1.0000", "cf", "m2"]
 
 
 def test_rollback_target_resolves_like_a_rollback(published):
-    assert readonly.rollback_target(published.root, "US", None, 1)["live_ds"] == "2026-11-24"
-    by_ds = readonly.rollback_target(published.root, "US", "2026-11-25", None)
+    assert readonly.rollback_target(published.root, "US", None, 1, ["approved"])["live_ds"] == "2026-11-24"
+    by_ds = readonly.rollback_target(published.root, "US", "2026-11-25", None, ["approved"])
     assert (by_ds["feeds_table_version"], by_ds["model_version"]) == (3, "m3")
     with pytest.raises(NightfeedError, match="published: \\['2026-11-24', '2026-11-25'\\]"):
-        readonly.rollback_target(published.root, "US", "2026-01-01", None)
+        readonly.rollback_target(published.root, "US", "2026-01-01", None, ["approved"])
     with pytest.raises(NightfeedError, match=r"gold/feeds has no version 99: its versions are 0 \.\. 3"):
-        readonly.rollback_target(published.root, "US", None, 99)
+        readonly.rollback_target(published.root, "US", None, 99, ["approved"])
 
 
 def _cli(lake_root, *argv) -> subprocess.CompletedProcess:
@@ -54,7 +54,8 @@ def test_read_only_commands_answer_without_spark(published):
     feed = _cli(published.root, "feed", "--region", "US", "--user", "b", "--json")
     assert [r["item_id"] for r in json.loads(feed.stdout)["items"]] == ["i1", "i2"]
     dry = _cli(published.root, "rollback", "--region", "US", "--to-ds", "2026-11-24", "--dry-run")
-    assert json.loads(dry.stdout)["live_ds"] == "2026-11-24"
+    assert json.loads(dry.stdout)["live_ds"] == "2026-11-24" and dry.stderr == ""
+    assert json.loads(dry.stdout)["taken_down_since"] == {"videos": 0, "feed_slots": 0, "item_ids": []}
     assert readonly.live_pointer(published.root, "US")["live_ds"] == "2026-11-25"  # nothing moved
     negative = _cli(published.root, "rollback", "--region", "US", "--to-version", "-1")
     assert negative.returncode == 2 and "expected a whole number >= 0, got '-1'" in negative.stderr

@@ -82,23 +82,34 @@ def cmd_report(args) -> int:
 
 
 def cmd_rollback(args) -> int:
-    from . import readonly
+    from . import readonly, text_tables
 
     root = config.Lake.default().root
+    eligible = config.region_settings(args.region).feed.eligible_moderation
     if args.dry_run:
-        target = readonly.rollback_target(root, args.region, args.to_ds, args.to_version)
+        target = readonly.rollback_target(root, args.region, args.to_ds, args.to_version, eligible)
         try:
             current = readonly.live_pointer(root, args.region)
         except NightfeedError:
             current = None
-        print(json.dumps({"dry_run": True, **target, "previous": current}, default=str))
-        return 0
-    from .pipeline import publish
+        out = {"dry_run": True, **target, "previous": current}
+    else:
+        from .pipeline import publish
 
-    out = publish.rollback(
-        _session("nightfeed-rollback"), config.Lake.default(), args.region, args.to_ds, args.to_version
-    )
+        out = publish.rollback(
+            _session("nightfeed-rollback"),
+            config.Lake.default(),
+            args.region,
+            args.to_ds,
+            args.to_version,
+            eligible=eligible,
+        )
     print(json.dumps(out, default=str))
+    if out["taken_down_since"]["videos"]:
+        print(
+            f"warning: {text_tables.taken_down_note(out['live_ds'], out['taken_down_since'])}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -111,19 +122,19 @@ def cmd_live_feed(args) -> int:
 
 
 def cmd_feed(args) -> int:
-    from . import readonly
+    from . import readonly, text_tables
 
     feed = readonly.user_feed(config.Lake.default().root, args.region, args.user, args.ds)
-    print(json.dumps(feed, default=str) if args.json else readonly.format_feed(feed))
+    print(json.dumps(feed, default=str) if args.json else text_tables.format_feed(feed))
     return 0
 
 
 def cmd_audit_queue(args) -> int:
     """Read with delta-rs: the queue is small, and reviewers want it in a second."""
-    from . import readonly
+    from . import readonly, text_tables
 
     queue = readonly.audit_queue(config.Lake.default().root, args.region, args.ds, args.top)
-    print(json.dumps(queue, default=str) if args.json else readonly.format_audit_queue(queue))
+    print(json.dumps(queue, default=str) if args.json else text_tables.format_audit_queue(queue))
     return 0
 
 

@@ -15,8 +15,8 @@ from .events import (
     quarantine_rows,
     structural_reason,
 )
+from .vocabulary import DECISIONS
 
-DECISIONS = ("approved", "restricted", "removed")
 VIOLATIONS = ("spam", "adult", "violence", "hate", "dangerous", "misinformation")
 POLICIES = ("none", *VIOLATIONS)
 REQUIRED = ["decision_id", "item_id", "region", "decided_ts", "decision", "policy", "reviewer"]
@@ -68,8 +68,8 @@ def with_later_decisions(catalog: DataFrame, decisions: DataFrame) -> DataFrame:
 
     For a catalog snapshot older than the night (a day whose catalog was not delivered): a video
     removed since must not stay `approved` and reach the feeds. Decision names are statuses."""
-    severity = F.when(F.col("decision") == "removed", 2).when(F.col("decision") == "restricted", 1)
-    w = Window.partitionBy("item_id").orderBy(F.col("decided_ts").desc(), severity.desc_nulls_last())
+    severity = F.array_position(F.array(*map(F.lit, DECISIONS)), F.col("decision"))
+    w = Window.partitionBy("item_id").orderBy(F.col("decided_ts").desc(), severity.desc())
     latest = (
         decisions.withColumn("_n", F.row_number().over(w))
         .where(F.col("_n") == 1)

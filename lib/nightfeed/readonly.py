@@ -4,9 +4,11 @@ Writes stay with Spark (`tables.py`); these functions never change a table."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from .errors import NightfeedError
+from .vocabulary import DECISIONS
 
 
 def _table(root: Path, name: str, version: int | None = None):
@@ -173,9 +175,39 @@ def user_feed(root: Path, region: str, user_id: str, ds: str | None = None) -> d
     return {"region": region, "ds": ds, "user_id": user_id, "feeds_table_version": version, "items": rows}
 
 
-def rollback_target(root: Path, region: str, to_ds: str | None, to_version: int | None) -> dict:
-    """What a rollback would make live: (ds, gold/feeds version, model_version, rows); clear errors
-    for a version or ds that holds no feed of the region."""
+def taken_down_since(root: Path, region: str, ds: str, version: int | None, eligible) -> dict:
+    """The videos of the region's feed of ds (at gold/feeds `version`, None: as stored now) whose
+    newest review decision ingested after ds makes them ineligible (`eligible`: the statuses a feed
+    may hold): what serving that feed again would show although reviewers took it down since."""
+    import pandas as pd
+
+    feed = _slice(root, "gold/feeds", region, ds, version, ["item_id"]).column("item_id").to_pandas()
+    after = (dt.date.fromisoformat(ds) + dt.timedelta(days=1)).isoformat()
+    decided = region_history(
+        root,
+        "bronze/moderation_decisions",
+        region,
+        after,
+        "9999-12-31",
+        ["item_id", "decided_ts", "decision"],
+    )
+    decided = decided[decided["item_id"].isin(set(feed))]
+    latest = (
+        decided.assign(severity=decided["decision"].map(DECISIONS.index))
+        .sort_values(["decided_ts", "severity"])
+        .drop_duplicates("item_id", keep="last")
+    )
+    taken = sorted(latest.loc[~latest["decision"].isin(list(eligible)), "item_id"])
+    return {
+        "videos": len(taken),
+        "feed_slots": int(pd.Series(feed).isin(taken).sum()),
+        "item_ids": taken[:20],
+    }
+
+
+def rollback_target(root: Path, region: str, to_ds: str | None, to_version: int | None, eligible) -> dict:
+    """What a rollback would make live: (ds, gold/feeds version, model_version, rows, the videos
+    taken down since); clear errors for a version or ds that holds no feed of the region."""
     if to_version is not None:
         days = _days(root, "gold/feeds", region, int(to_version))
         if not days:
@@ -195,6 +227,7 @@ def rollback_target(root: Path, region: str, to_ds: str | None, to_version: int 
         "feeds_table_version": version,
         "model_version": rows.column("model_version")[0].as_py(),
         "rows": len(rows),
+        "taken_down_since": taken_down_since(root, region, ds, version, eligible),
     }
 
 
@@ -210,42 +243,3 @@ def audit_queue(root: Path, region: str, ds: str | None = None, top: int = 20) -
         )
     queue = sorted(_slice(root, "gold/audit_queue", region, ds).to_pylist(), key=lambda r: r["rank"])
     return {"region": region, "ds": ds, "queued": len(queue), "items": queue[:top]}
-
-
-def format_table(title: str, rows: list[dict], cols: tuple[str, ...], floats: dict[str, str]) -> str:
-    """Rows as a plain text table under a title; `floats` maps a column to its format."""
-    cells = [
-        [
-            format(r[c], floats[c])
-            if c in floats and r[c] is not None
-            else "; ".join(r[c])
-            if isinstance(r[c], list)
-            else str(r[c])
-            for c in cols
-        ]
-        for r in rows
-    ]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    lines = [title, "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return "\n".join(lines)
-
-
-def format_audit_queue(queue: dict) -> str:
-    cols = ("rank", "item_id", "risk_score", "expected_views", "priority", "held", "reasons")
-    shown = len(queue["items"])
-    title = f"audit queue of {queue['region']} (ds {queue['ds']}): top {shown} of {queue['queued']} videos"
-    return format_table(
-        title, queue["items"], cols, {"risk_score": ".4f", "expected_views": ".1f", "priority": ".3f"}
-    )
-
-
-def format_feed(feed: dict) -> str:
-    """A user's feed as a plain text table."""
-    title = (
-        f"{'live ' if feed['feeds_table_version'] is not None else ''}feed of user {feed['user_id']} in "
-        f"{feed['region']} (ds {feed['ds']}, {len(feed['items'])} items)"
-    )
-    return format_table(
-        title, feed["items"], ("rank", "item_id", "score", "source", "model_version"), {"score": ".4f"}
-    )

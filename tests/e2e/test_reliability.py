@@ -1,5 +1,6 @@
 """Faults a production run meets: kills mid-write, concurrent regions, a worse model, rollback, bad feeds."""
 
+import datetime as dt
 import json
 import os
 import signal
@@ -11,12 +12,13 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
-from helpers import DS, ROOT, land_tiny, landing_lines, nightly_cfg, shift
+from helpers import DS, ROOT, land_tiny, landing_lines, nightly_cfg, shift, write_decisions
 from nightfeed import pipeline, tables
 from nightfeed.config import Lake
 from nightfeed.errors import NightfeedError
 from nightfeed.pipeline import publish
 from nightfeed.pipeline.checks import checks_dir
+from nightfeed.tables import LakeTables
 
 pytestmark = pytest.mark.e2e
 NEXT = shift(DS, 1)
@@ -159,9 +161,18 @@ def _gate_record(lake) -> dict:
 
 
 def test_gate_rejects_a_worse_model_and_the_previous_feed_stays_live(spark, next_lake):
+    """...and the refusal warns that the feed staying live holds a video reviewers removed since."""
     live_before = publish.live_pointer(spark, next_lake, "AA")
     feeds_version = version(spark, next_lake.table("gold/feeds"))
-    with pytest.raises(NightfeedError, match="promotion gate.*on tonight's validation split"):
+    served = publish.live_feed(spark, next_lake, "AA").first()["item_id"]
+    later = shift(NEXT, 1)  # a day of its own, so tonight's ingested decisions stay as they are
+    removed_at = dt.datetime.fromisoformat(later).replace(hour=9, tzinfo=dt.UTC)
+    write_decisions(LakeTables(spark, next_lake.root), "AA", later, [("late", served, removed_at, "removed")])
+    with pytest.raises(
+        NightfeedError,
+        match="promotion gate.*on tonight's validation split.*; the previous feed stays live "
+        f"\\(warning: the feed of {live_before['live_ds']} holds [0-9]+ videos? removed or restricted since",
+    ):
         _finish_next_day(spark, next_lake, model="popularity", max_ndcg_drop=0.02)
     assert publish.live_pointer(spark, next_lake, "AA") == live_before
     assert version(spark, next_lake.table("gold/feeds")) == feeds_version
@@ -217,15 +228,15 @@ def test_publish_then_rollback_by_ds_and_by_version(spark, next_lake):
     first_rows = sorted(map(tuple, publish.live_feed(spark, next_lake, "AA").collect()))
     out = _finish_next_day(spark, next_lake)
     assert publish.live_pointer(spark, next_lake, "AA")["live_ds"] == NEXT == out["live_ds"]
-    back = publish.rollback(spark, next_lake, "AA", to_ds=DS)
+    back = publish.rollback(spark, next_lake, "AA", to_ds=DS, eligible=["approved"])
     assert back["live_ds"] == DS
     assert sorted(map(tuple, publish.live_feed(spark, next_lake, "AA").collect())) == first_rows
-    publish.rollback(spark, next_lake, "AA", to_version=out["feeds_table_version"])
+    publish.rollback(spark, next_lake, "AA", to_version=out["feeds_table_version"], eligible=["approved"])
     assert publish.live_pointer(spark, next_lake, "AA")["live_ds"] == NEXT
-    publish.rollback(spark, next_lake, "AA", to_version=first["feeds_table_version"])
+    publish.rollback(spark, next_lake, "AA", to_version=first["feeds_table_version"], eligible=["approved"])
     assert publish.live_pointer(spark, next_lake, "AA")["live_ds"] == DS
     with pytest.raises(NightfeedError, match="no published feed"):
-        publish.rollback(spark, next_lake, "AA", to_ds="2020-01-01")
+        publish.rollback(spark, next_lake, "AA", to_ds="2020-01-01", eligible=["approved"])
     kept = publish.maintain(spark, next_lake, retention_hours=0, rollback_days=7)
     assert kept["retention_hours_used"] >= 7 * 24
     assert sorted(map(tuple, publish.live_feed(spark, next_lake, "AA").collect())) == first_rows

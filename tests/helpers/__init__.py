@@ -69,3 +69,18 @@ def feed_rows(spark, region: str, ds: str, users: list[str], version: str = "m1"
     """Two feed rows (items i1, i2) per user, as gold/feeds holds them."""
     rows = [(region, ds, u, r, f"i{r}", 1.0 / r, "cf", version) for u in users for r in (1, 2)]
     return spark.createDataFrame(rows, FEED_COLUMNS)
+
+
+DECISION_COLUMNS = (
+    "decision_id string, item_id string, decided_ts timestamp, decision string, policy string, "
+)
+DECISION_COLUMNS += "reviewer string, region string, ds string, source_file string"
+
+
+def write_decisions(t, region: str, ds: str, decisions: list[tuple]) -> None:
+    """Review decisions (decision_id, item_id, decided_ts, decision) as ingested on ds."""
+    rows = [
+        (d_id, item, when, decision, "none" if decision == "approved" else "spam", "r1", region, ds, "f")
+        for d_id, item, when, decision in decisions
+    ]
+    t.write_slice("bronze/moderation_decisions", t.spark.createDataFrame(rows, DECISION_COLUMNS), region, ds)

@@ -16,7 +16,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import readonly, tables
+from .. import readonly, tables, text_tables
 from ..config import Lake
 from ..errors import NightfeedError
 from ..settings import RegionConfig
@@ -95,10 +95,18 @@ def publish_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     gate = promotion_gate(t, lake, region, ds, cfg, live)
     record_gate(lake, region, ds, gate)
     if gate["decision"] == "reject":
+        stale = readonly.taken_down_since(
+            lake.root, region, live["live_ds"], int(live["feeds_table_version"]), cfg.feed.eligible_moderation
+        )
         raise NightfeedError(
             f"publish {region} {ds} refused by the promotion gate: validation {gate['metric']} "
             f"{gate['new']} is more than {gate['max_drop']} below the live model's {gate['live']} "
             f"({gate['live_model_version']}) on {gate['compared_on']}; the previous feed stays live"
+            + (
+                f" (warning: {text_tables.taken_down_note(live['live_ds'], stale)})"
+                if stale["videos"]
+                else ""
+            )
         )
     t.write_slice("gold/feeds", cand, region, ds)
     published = t.read_slice("gold/feeds", region, ds)
@@ -136,12 +144,20 @@ def live_feed(spark: SparkSession, lake: Lake, region: str):
 
 
 def rollback(
-    spark: SparkSession, lake: Lake, region: str, to_ds: str | None = None, to_version: int | None = None
+    spark: SparkSession,
+    lake: Lake,
+    region: str,
+    to_ds: str | None = None,
+    to_version: int | None = None,
+    *,
+    eligible,
 ) -> dict:
-    """Make an earlier feed live: the region's newest ds at table version N, or ds D as stored now."""
+    """Make an earlier feed live: the region's newest ds at table version N, or ds D as stored now.
+    The feed is served as it was published; the summary counts its videos that reviewers took down
+    since (not `eligible` any more)."""
     t = LakeTables(spark, lake.root)
     before = t.pointer(region)
-    target = readonly.rollback_target(lake.root, region, to_ds, to_version)
+    target = readonly.rollback_target(lake.root, region, to_ds, to_version, eligible)
     t.set_pointer(region, target["live_ds"], target["model_version"], target["feeds_table_version"])
     return {**target, "previous": before.asDict() if before else None}
 
