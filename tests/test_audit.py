@@ -47,6 +47,16 @@ def test_metrics_at_the_capacity():
     assert m["queue", "violating"] == 2
 
 
+def test_the_best_possible_order_knows_the_truth():
+    """Violating videos first, the most viewed of them first: the ceiling every order is held to."""
+    q = queue().assign(rank=[1, 5, 2, 4, 3])  # a model ranking both violating videos last
+    m = audit_eval.evaluate(q, capacity=1).set_index(["method", "metric"])["value"]
+    assert m["model", "precision_at_c"] == 0.0
+    assert (m["queue", "best_precision_at_c"], m["queue", "best_violating_views_prevented"]) == (1.0, 40.0)
+    best = audit_eval.best_possible(q, capacity=3)
+    assert best == {"precision_at_c": 2 / 3, "violating_views_prevented": 45.0}
+
+
 def test_curves_cover_a_quarter_to_four_times_the_capacity():
     c = audit_eval.curves(queue(), capacity=2)
     assert c["model"]["capacity"] == [1, 2, 4, 6, 8]

@@ -75,8 +75,21 @@ def evaluate(queue: pd.DataFrame, capacity: int) -> pd.DataFrame:
         ("queue", "videos", float(len(queue))),
         ("queue", "violating", float(queue["violating"].sum())),
         ("queue", "capacity", float(capacity)),
+        *(("queue", f"best_{k}", v) for k, v in best_possible(queue, capacity).items()),
     ]
     return pd.DataFrame(rows, columns=["method", "metric", "value"])
+
+
+def best_possible(queue: pd.DataFrame, capacity: int) -> dict[str, float]:
+    """What an order knowing the truth would reach on this queue: every violating video first,
+    the most viewed first (the ceiling of precision@C and of violating views prevented)."""
+    views = queue["expected_views"].to_numpy()
+    relevant = queue["violating"].to_numpy().astype(float)
+    pos = np.lexsort((-views, -relevant))
+    return {
+        "precision_at_c": _precision(relevant[pos], capacity),
+        "violating_views_prevented": float(np.sum((relevant * views)[pos][:capacity])),
+    }
 
 
 def curves(queue: pd.DataFrame, capacity: int) -> dict[str, dict[str, list[float]]]:

@@ -26,4 +26,6 @@ def test_pooled_precision_counts_hits_over_the_reviews_each_night_could_fill():
     assert out["model"]["precision_at_c"] == round((1 + 4) / (2 + 4), 4)
     assert out["model"]["views_prevented"] == 10.0 + (10.0 + 1.0) * 2  # the top 4 of the long queue
     assert out["violating_in_queues"] == 5 and set(METHODS) <= set(out)
+    best = {"precision_ratio": out["precision_ratio"], "views_ratio": out["views_ratio"]}
+    assert out["ceiling"] == best  # the model's order is the best possible here
     assert out["holds"] == {"held": 0, "held_benign": 0}  # hand-built nights record no holds
