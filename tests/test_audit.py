@@ -145,3 +145,25 @@ def test_reasons_name_what_is_far_from_the_region_median():
         "report rate 8.0× region median",
         "reports 4 (region median 0)",
     ]
+    odd = row.assign(completion_rate=0.0, report_rate=0.3611111)
+    words = audit_queue.reasons(
+        odd, {**importances, "completion_rate": 1.0}, {**medians, "report_rate": 0.0}
+    )[0]
+    assert words[:2] == ["completion rate 0 (region median 0.3)", "report rate 0.361 (region median 0)"]
+
+
+def test_the_audit_page_shows_every_order_and_the_ceiling():
+    import re
+
+    from nightfeed import audit_report
+
+    q = queue().assign(risk_score=0.5, priority=1.0, held=False, reasons=[["reports"]] * 5)
+    metrics = audit_eval.evaluate(q, capacity=2)
+    page = audit_report.render("US", "2026-11-25", q, metrics, audit_eval.curves(q, 2), "hidden truth")
+    rows = re.findall(
+        r"<tr(?: class='ceiling')?><td>([^<]*)</td>((?:<td class='num'>[^<]*</td>){4})</tr>", page
+    )
+    cells = {label.split(" ")[0]: re.findall(r">([^<]*)</td>", nums) for label, nums in rows}
+    assert list(cells) == ["model", "fifo", "reports", "report_rate", "best"]
+    assert cells["best"] == ["1.000", "n/a", "n/a", "45.000"]  # precision@C, -, -, views prevented
+    assert cells["reports"][0] == "0.500" and page.count("<svg") == 2

@@ -61,6 +61,11 @@ def render(
         + "</tr>"
         for m in METHODS
     )
+    rows += (
+        "<tr class='ceiling'><td>best possible (knows the truth: violating first, most viewed first)</td>"
+        + "".join(f"<td class='num'>{_fmt(value.get(('queue', f'best_{k}')))}</td>" for k in METRIC_NAMES)
+        + "</tr>"
+    )
     holds = ", ".join(
         f"{k.replace('_', ' ')}: {int(value.get(('holds', k), 0))}"
         for k in ("held", "held_violating", "held_benign")
