@@ -97,6 +97,7 @@ def test_with_changes_copies_and_keeps_the_original():
         ),
         ("[regions.QQ.model.als]\nfactors = -3", "[model.als]: als: factors = -3: must be above 0"),
         ("[regions.QQ.model.svd]\nfactors = 3", "[model.svd]: no such model; choose from popularity"),
+        ("[regions.QQ.model.auto]\ntime_budget_s = 5", "[model.auto]: auto takes no table of its own"),
         ("[regions.QQ.model]\ntype = 'svd'", "[model] type = 'svd': choose from popularity"),
         ("[regions.QQ.feed]\nfresh_share = nan", "[feed] fresh_share = nan: expected float (a finite"),
     ],

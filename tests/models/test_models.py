@@ -245,3 +245,38 @@ def test_blend_saves_and_loads(tmp_path):
     blend.save(tmp_path / "b")
     ids2, _ = models.load(tmp_path / "b").recommend(np.arange(4), x[:4], N=5)
     np.testing.assert_array_equal(ids, ids2)
+
+
+def test_blend_weight_path_equals_each_blend(monkeypatch):
+    """One fit of the members for every weight gives each blend's own top-N, also across blocks."""
+    from nightfeed.models import blend as blend_module
+
+    monkeypatch.setattr(blend_module, "BLOCK_USERS", 7)
+    x = block_matrix()
+    members = [
+        {"model": "ease", "params": {"l2": 10.0}},
+        {"model": "als", "params": {"factors": 8, "iterations": 5}},
+    ]
+    users = np.array([0, 2, 3, 5, 8, 13, 17, 21, 26, 30, 34, 39])
+    path = list(
+        models.create("blend", members=members, weights=[0.5, 0.5]).path_recommend(x, users, [0.6, 0.8], 5)
+    )
+    for w, ids in zip([0.6, 0.8], path, strict=True):
+        one = models.create("blend", members=members, weights=[w, round(1 - w, 3)]).fit(x)
+        np.testing.assert_array_equal(ids, one.recommend(users, x[users], N=5)[0])
+    with pytest.raises(ValueError, match="exactly two members"):
+        next(models.create("blend", members=members[:1], weights=[1.0]).path_recommend(x, users, [0.6], 5))
+
+
+def test_auto_blends_its_two_best_families():
+    """Besides item-item + ALS, the two families that validate best are blended (here BPR and
+    ALS, with no item-item model among the candidates), each pair at every blend weight."""
+    x = block_matrix()
+    auto = AutoModel(k=5, time_budget_s=60, candidates=["als", "bpr"]).fit(x)
+    blends = [t for t in auto.trials if t["model"] == "blend"]
+    assert {tuple(m["model"] for m in t["params"]["members"]) for t in blends} in (
+        {("als", "bpr")},
+        {("bpr", "als")},
+    )
+    assert sorted(t["params"]["weights"][0] for t in blends) == sorted(models.auto.BLEND_WEIGHTS)
+    assert auto.chosen["metrics"]["ndcg@5"] == max(t["metrics"]["ndcg@5"] for t in auto.trials)

@@ -87,16 +87,19 @@ class AutoModel(Recommender):
         for transform in self._transforms(user_items):
             if "ease" in p["candidates"]:
                 self._ease_path(transform)
-            else:
-                self._try("rp3beta", {**SEARCH_SPACE[0][1], **transform})
+            else:  # the transform is chosen on the first candidate of the search space
+                mtype, params = next(
+                    ((m, q) for m, q in SEARCH_SPACE if m in p["candidates"]), ("popularity", {})
+                )
+                self._try(mtype, {**params, **transform})
         best_transform = self._transform_of(self._best()) if self.trials else {}
         for mtype, params in SEARCH_SPACE:
             if mtype in p["candidates"]:
                 self._try(mtype, {**params, **best_transform})
         if not self.trials:
             self._try("popularity", {}, force=True)
-        for params in self._blends():
-            self._try("blend", params)
+        for members in self._blend_pairs():
+            self._blend_path(members)
 
     @property
     def metric(self) -> str:
@@ -189,16 +192,47 @@ class AutoModel(Recommender):
                 }
             )
 
-    def _blends(self):
-        """Blends of the best item-item model and the best ALS found so far."""
-        item_item = [t for t in self.trials if t["model"] in ITEM_ITEM]
-        factor = [t for t in self.trials if t["model"] == "als"]
-        if not item_item or not factor:
+    def _blend_pairs(self):
+        """Member pairs to blend: the best item-item model with the best ALS, and the best two
+        families of the search (e.g. BPR and ALS on a listening log), each once."""
+        best = {}
+        for t in sorted(self.trials, key=lambda t: -t["metrics"].get(self.metric, 0.0)):
+            if t["model"] not in ("blend", "popularity"):
+                best.setdefault(t["model"], t)
+        item_item = [best[m] for m in best if m in ITEM_ITEM]
+        pairs = [(item_item[0], best["als"])] if item_item and "als" in best else []
+        top_two = tuple(best.values())[:2]
+        if len(top_two) == 2 and {t["model"] for t in top_two} not in [
+            {t["model"] for t in p} for p in pairs
+        ]:
+            pairs.append(top_two)
+        for pair in pairs:
+            yield [{"model": t["model"], "params": t["params"]} for t in pair]
+
+    def _blend_path(self, members: list[dict]) -> None:
+        """Blends of `members` at every BLEND_WEIGHTS value, the members fitted once per fold."""
+        base = {"members": members, "weights": [0.5, 0.5]}
+        ok, estimate, reason = self._fits("blend", base)
+        if not ok:
+            self.skipped.append(
+                {"model": "blend", "params": base, "estimated_s": round(estimate, 2), "reason": reason}
+            )
             return
-        pick = [max(group, key=lambda t: t["metrics"].get(self.metric, 0.0)) for group in (item_item, factor)]
-        members = [{"model": t["model"], "params": t["params"]} for t in pick]
-        for w in BLEND_WEIGHTS:
-            yield {"members": members, "weights": [w, round(1 - w, 3)]}
+        t0 = time.perf_counter()
+        k, seed = int(self.params["k"]), int(self.params["seed"])
+        results = path_metrics(create("blend", **base), BLEND_WEIGHTS, self.folds, k, MAX_EVAL_USERS, seed)
+        seconds = time.perf_counter() - t0
+        for w, metrics in zip(BLEND_WEIGHTS, results, strict=True):
+            self.trials.append(
+                {
+                    "model": "blend",
+                    "params": {"members": members, "weights": [w, round(1 - w, 3)]},
+                    "metrics": metrics or {self.metric: 0.0},
+                    "seconds": round(seconds / len(BLEND_WEIGHTS), 3),
+                    "estimated_s": round(estimate / len(BLEND_WEIGHTS), 3),
+                    "path": True,
+                }
+            )
 
     @property
     def validation_metrics(self) -> dict:

@@ -7,11 +7,14 @@ either alone, which is why `auto` tries it after the single models.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
-from .base import Recommender, create
+from ..topk import NO_ITEM, select_topk
+from .base import BLOCK_USERS, Recommender, as_csr, create, exclusion_matrix, mask_excluded
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:
@@ -42,6 +45,32 @@ class BlendModel(Recommender):
         for weight, member in zip(self.params["weights"], self.members):
             total += float(weight) * standardise(member.scores(userids, user_items, items))
         return total
+
+    def path_recommend(
+        self, user_items: sp.csr_matrix, userids: np.ndarray, first_weights: list[float], N: int
+    ) -> Iterator[np.ndarray]:
+        """Top-N unseen item ids of `userids` for each weight w of the first of two members (the
+        second weighs round(1 − w, 3)), as `recommend` of each such blend would give them; the
+        members are fitted and score each block once for all the weights."""
+        if len(self.members) != 2:
+            raise ValueError("blend: a weight path needs exactly two members")
+        self.fit(user_items)
+        userids, user_items = np.asarray(userids, np.int64), as_csr(user_items)
+        seen = exclusion_matrix(user_items[userids], None, True)
+        out = [np.full((len(userids), N), NO_ITEM, np.int64) for _ in first_weights]
+        for start in range(0, len(userids), BLOCK_USERS):
+            sl = slice(start, start + BLOCK_USERS)
+            first, second = (
+                standardise(m.scores(userids[sl], user_items[userids[sl]])) for m in self.members
+            )
+            for ids, w in zip(out, first_weights, strict=True):
+                block = np.zeros_like(first)
+                block += float(w) * first
+                block += float(round(1 - w, 3)) * second
+                mask_excluded(block, seen[sl])
+                top = select_topk(block, N)[0]
+                ids[sl, : top.shape[1]] = top
+        yield from out
 
     def save(self, path):
         path = Path(path)

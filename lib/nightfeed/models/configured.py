@@ -45,6 +45,11 @@ def check_model_settings(m: ModelSettings) -> None:
             raise NightfeedError(
                 f"configuration [model.{name}]: no such model; choose from {', '.join(MODEL_NAMES)}"
             )
+        if model_type == "auto":  # model_params would ignore the table: refuse it rather than drop it
+            raise NightfeedError(
+                "configuration [model.auto]: auto takes no table of its own; it is set by the [model] keys "
+                "k, seed, time_budget_s, ease_max_items and confidence, confidence_alpha, confidence_eps"
+            )
         try:
             create(model_type, **model_params(m, model_type))
         except ValueError as exc:
