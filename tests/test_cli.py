@@ -1,5 +1,7 @@
 """Bad command-line values are one `error:` line and exit code 2, before any work starts."""
 
+import json
+
 import pytest
 
 from nightfeed import cli
@@ -77,3 +79,22 @@ def test_output_json_folder_is_created_and_a_bad_target_refused_before_work(tmp_
         out = capsys.readouterr()
         assert out.err.strip().endswith(f"argument --output-json: {tmp_path} is a directory")
         assert out.out == ""  # refused before any work
+
+
+def test_benchmark_output_json_is_where_the_one_suite_writes(tmp_path, capsys, monkeypatch):
+    """Every single suite writes its JSON to --output-json (the models suite once ignored it);
+    with `all`, several files, it is refused before any suite runs."""
+    from nightfeed.bench import models_suite
+
+    monkeypatch.setattr(models_suite, "models_suite", lambda movielens: {"stub": True})
+    target = tmp_path / "m.json"
+    argv = ["benchmark", "--suite", "models", "--output-dir", str(tmp_path / "dir")]
+    assert cli.main([*argv, "--output-json", str(target)]) == 0
+    assert json.loads(target.read_text())["stub"] is True and not (tmp_path / "dir").exists()
+    capsys.readouterr()
+    assert cli.main(["benchmark", "--suite", "all", "--output-json", str(target)]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .startswith("error: --output-json with --suite all: all writes one file")
+    )

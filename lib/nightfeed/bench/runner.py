@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..errors import NightfeedError
 from .data import SCALES
 from .harness import write_json
 
@@ -22,21 +23,29 @@ def run_suites(
     repeats: int = 1,
 ) -> None:
     """suite: models, scoring, stages, exposure, all, or (not in all) audit / audit-world; JSON to
-    <output_dir>/<suite>.json
-    (output_json replaces the scoring suite's path, or the stages/exposure suite's when it runs
-    alone); the exposure suite's chart goes to <output_dir>/exposure.svg."""
+    <output_dir>/<suite>.json, or to output_json for a single suite (not with `all`: several
+    files); the exposure suite's chart goes to <output_dir>/exposure.svg."""
+    if output_json and suite == "all":
+        raise NightfeedError(
+            f"--output-json with --suite all: all writes one file per suite into {output_dir}; "
+            "give one suite, or --output-dir"
+        )
     out = Path(output_dir)
+
+    def target(name: str) -> Path:
+        return Path(output_json) if output_json else out / name
+
     if suite in ("models", "all"):
         from .models_suite import models_suite
 
-        write_json(models_suite(Path(movielens) if movielens else None), out / "models.json")
+        write_json(models_suite(Path(movielens) if movielens else None), target("models.json"))
     if suite in ("scoring", "all"):
         from .scoring_suite import scoring_suite
 
         scale = {**SCALES[scale_name], **scale_overrides}
         res = scoring_suite(scale, rank=rank, iterations=iterations, skip_mllib=skip_mllib)
         print(json.dumps({"ratios": res["ratios"], "quality": res["quality"]}, indent=1))
-        write_json(res, Path(output_json) if output_json else out / "scoring.json")
+        write_json(res, target("scoring.json"))
     if suite in ("exposure", "all"):
         from .exposure_suite import exposure_suite
 
@@ -46,22 +55,22 @@ def run_suites(
         chart.write_text(res.pop("chart_svg"))
         res["chart"] = str(chart)
         print(json.dumps({k: v for k, v in res.items() if k != "settings"}, indent=1))
-        write_json(res, Path(output_json) if output_json and suite == "exposure" else out / "exposure.json")
+        write_json(res, target("exposure.json"))
     if suite == "audit":
         from ..spark import build_session
         from .audit_suite import audit_suite
 
         res = audit_suite(build_session("nightfeed-bench-audit"), scale_name)
         print(json.dumps({k: res[k] for k in ("stages", "quality")}, indent=1))
-        write_json(res, Path(output_json) if output_json else out / f"audit-{scale_name}.json")
+        write_json(res, target(f"audit-{scale_name}.json"))
     if suite == "audit-world":
         from .audit_world import audit_world_suite
 
         res = audit_world_suite()
         print(json.dumps(res["summary"], indent=1))
-        write_json(res, Path(output_json) if output_json else out / "audit-world.json")
+        write_json(res, target("audit-world.json"))
     if suite in ("stages", "all"):
         from .stages_suite import stages_suite
 
         res = stages_suite(repeats=repeats)
-        write_json(res, Path(output_json) if output_json and suite == "stages" else out / "stages.json")
+        write_json(res, target("stages.json"))
