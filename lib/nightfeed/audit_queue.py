@@ -110,12 +110,12 @@ def reasons(queue: pd.DataFrame, importances: dict[str, float], medians: dict[st
             value, median = float(row[feat]), float(medians.get(feat, 0.0))
             if median > 0 and value <= median / 2:
                 strength = math.log2(median / max(value, median / 64))
-                words = (
+                text = (
                     f"{words} {value / median:.2f}× region median"
                     if value >= median / 100
                     else f"{words} {value:.3g} (region median {median:.3g})"
                 )
-                found.append((importances.get(feat, 0.0) * strength, words))
+                found.append((importances.get(feat, 0.0) * strength, text))
         found.sort(key=lambda x: -x[0])
         out.append([text for _, text in found[:N_REASONS]] or ["no feature far from the region median"])
     return pd.Series(out, index=queue.index)
