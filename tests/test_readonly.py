@@ -71,3 +71,18 @@ def test_slice_rows_come_from_the_log_statistics(published):
     assert readonly.slice_rows(feeds, "US", "2026-11-25") == 2  # the rewrite (version 3) replaced b by c
     assert readonly.slice_rows(feeds, "US", "2026-11-23") == 0
     assert readonly.slice_rows(feeds, "BR", "2026-11-25") == 0
+
+
+def test_the_taken_down_note_counts_in_words():
+    one = text_tables.taken_down_note("2026-11-23", {"videos": 1, "feed_slots": 1, "item_ids": ["v1"]})
+    assert one == (
+        "the feed of 2026-11-23 holds 1 video removed or restricted since (1 feed slot, e.g. v1); "
+        "readers get it until the next publish"
+    )
+    many = text_tables.taken_down_note(
+        "2026-11-23", {"videos": 7, "feed_slots": 9, "item_ids": list("abcdefg")}
+    )
+    assert (
+        "holds 7 videos removed or restricted since (9 feed slots, e.g. a, b, c, d, e); readers get them"
+        in many
+    )

@@ -46,7 +46,8 @@ def taken_down_note(ds: str, taken: dict) -> str:
     """One line on the videos of the feed of ds that reviewers took down since (`taken`: what
     `readonly.taken_down_since` returns)."""
     n, slots, some = taken["videos"], taken["feed_slots"], ", ".join(taken["item_ids"][:5])
+    videos, slots = f"{n} video{'s' * (n != 1)}", f"{slots} feed slot{'s' * (slots != 1)}"
     return (
-        f"the feed of {ds} holds {n} video{'s' * (n != 1)} removed or restricted since ({slots} feed slots, "
-        f"e.g. {some}); readers get {'them' if n != 1 else 'it'} until the next publish"
+        f"the feed of {ds} holds {videos} removed or restricted since ({slots}, e.g. {some}); "
+        f"readers get {'them' if n != 1 else 'it'} until the next publish"
     )
