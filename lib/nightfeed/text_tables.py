@@ -1,4 +1,5 @@
-"""Plain text tables for the read-only commands (`nightfeed feed`, `nightfeed audit-queue`)."""
+"""Plain text for the read-only commands: tables (`nightfeed feed`, `nightfeed audit-queue`) and the
+one-line note on taken-down videos (`nightfeed rollback`, a refused publish)."""
 
 from __future__ import annotations
 

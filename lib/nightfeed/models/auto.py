@@ -194,20 +194,18 @@ class AutoModel(Recommender):
 
     def _blend_pairs(self):
         """Member pairs to blend: the best item-item model with the best ALS, and the best two
-        families of the search (e.g. BPR and ALS on a listening log), each once."""
-        best = {}
+        families of the search (e.g. BPR and ALS on a listening log), each pair once."""
+        best = {}  # family -> its best trial, best family first
         for t in sorted(self.trials, key=lambda t: -t["metrics"].get(self.metric, 0.0)):
             if t["model"] not in ("blend", "popularity"):
                 best.setdefault(t["model"], t)
-        item_item = [best[m] for m in best if m in ITEM_ITEM]
-        pairs = [(item_item[0], best["als"])] if item_item and "als" in best else []
-        top_two = tuple(best.values())[:2]
-        if len(top_two) == 2 and {t["model"] for t in top_two} not in [
-            {t["model"] for t in p} for p in pairs
-        ]:
-            pairs.append(top_two)
+        item_item = [m for m in best if m in ITEM_ITEM]
+        pairs = ([(item_item[0], "als")] if item_item and "als" in best else []) + [tuple(best)[:2]]
+        seen = set()
         for pair in pairs:
-            yield [{"model": t["model"], "params": t["params"]} for t in pair]
+            if len(pair) == 2 and frozenset(pair) not in seen:
+                seen.add(frozenset(pair))
+                yield [{"model": m, "params": best[m]["params"]} for m in pair]
 
     def _blend_path(self, members: list[dict]) -> None:
         """Blends of `members` at every BLEND_WEIGHTS value, the members fitted once per fold."""
