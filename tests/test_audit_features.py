@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from helpers import nightly_cfg
+from helpers import EVENT_COLUMNS, nightly_cfg
 from nightfeed import config, pipeline
 from nightfeed.tables import LakeTables
 
@@ -66,9 +66,7 @@ def write_lake(spark, root, events, decisions, catalog_days=(DS,)):
     for k, (item, user, etype, when, day) in enumerate(events):
         by_day.setdefault(day, []).append((f"e{k}", user, item, etype, ts(when), None, "QQ", day, "f"))
     for day, rows in by_day.items():
-        schema = "event_id string, user_id string, item_id string, event_type string, event_ts timestamp, "
-        schema += "watch_ms long, region string, ds string, source_file string"
-        t.write_slice("bronze/events", spark.createDataFrame(rows, schema), "QQ", day)
+        t.write_slice("bronze/events", spark.createDataFrame(rows, EVENT_COLUMNS), "QQ", day)
     by_day = {}
     for d_id, item, when, decision, policy, who, day in decisions:
         by_day.setdefault(day, []).append((d_id, item, ts(when), decision, policy, who, "QQ", day, "f"))

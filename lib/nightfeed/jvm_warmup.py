@@ -1,6 +1,7 @@
 """The warm-up job whose loaded classes become the JVM class archive (see venv_spark): a Delta
 session, a `replaceWhere` write, a MERGE, history, a window, an aggregate, a join and an Arrow
-round trip through pandas — what the nightly stages do. Run by `nightfeed setup-spark` as
+round trip through pandas — what the nightly stages do, once interpreted and once with generated
+code (see `spark.codegen_settings`). Run by `nightfeed setup-spark` as
 `spark-submit jvm_warmup.py <scratch folder>`."""
 
 import sys
@@ -9,11 +10,10 @@ from delta.tables import DeltaTable
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-from nightfeed.spark import build_session
+from nightfeed.spark import INTERPRETED_BELOW_EVENTS, build_session, size_codegen
 
-if __name__ == "__main__":
-    spark = build_session("nightfeed-jvm-warmup")
-    path = f"{sys.argv[1]}/warmup"
+
+def stage_like_work(spark, path: str) -> None:
     rows = spark.range(5000).select(
         F.col("id").alias("event_id"),
         (F.col("id") % 97).alias("user_id"),
@@ -50,4 +50,11 @@ if __name__ == "__main__":
     )
     frame = per_item.join(events.select("item_id").distinct(), "item_id", "left").toPandas()
     spark.createDataFrame(frame).write.format("delta").mode("overwrite").save(f"{path}_out")
-    spark.stop()
+
+
+if __name__ == "__main__":
+    session = build_session("nightfeed-jvm-warmup")
+    for night_events in (0, INTERPRETED_BELOW_EVENTS):
+        size_codegen(session, night_events)
+        stage_like_work(session, f"{sys.argv[1]}/warmup")
+    session.stop()

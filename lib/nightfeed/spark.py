@@ -115,6 +115,35 @@ def build_session(
     return spark
 
 
+# A night with fewer events than this runs Spark's expressions interpreted. Generating and compiling
+# code (Janino, then the JIT) for every new query costs more than it saves on slices this small:
+# a second night of the three demo regions (8k-41k events each) in one process took 119.6 and
+# 123.3 s interpreted vs 145.7 and 137.8 s with generated code; a night of 163k events took
+# 120.3 s interpreted vs 116.9 s.
+INTERPRETED_BELOW_EVENTS = 100_000
+
+
+def codegen_settings(night_events: int, set_at_launch=lambda key: False) -> dict[str, str]:
+    """Spark's code-generation settings for a night of `night_events` events, without the keys
+    `set_at_launch` says the user chose (spark-submit --conf, spark-defaults.conf)."""
+    small = night_events < INTERPRETED_BELOW_EVENTS
+    chosen = {
+        "spark.sql.codegen.wholeStage": "false" if small else "true",
+        # Spark marks this key internal; its interpreted path is the one Spark falls back to
+        # whenever generated code fails to compile, and its own test suites run both.
+        "spark.sql.codegen.factoryMode": "NO_CODEGEN" if small else "FALLBACK",
+    }
+    return {key: value for key, value in chosen.items() if not set_at_launch(key)}
+
+
+def size_codegen(spark: SparkSession, night_events: int) -> dict[str, str]:
+    """Apply `codegen_settings` to the session; returns what it set."""
+    chosen = codegen_settings(night_events, spark.sparkContext.getConf().contains)
+    for key, value in chosen.items():
+        spark.conf.set(key, value)
+    return chosen
+
+
 def task_slots(spark) -> int:
     """Tasks the session can run at once: what a barrier stage (xgboost's workers) may ask for.
     local[n] -> n, local[*] -> the machine's cores; a cluster -> spark.cores.max, or executors ×

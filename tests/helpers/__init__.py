@@ -84,3 +84,7 @@ def write_decisions(t, region: str, ds: str, decisions: list[tuple]) -> None:
         for d_id, item, when, decision in decisions
     ]
     t.write_slice("bronze/moderation_decisions", t.spark.createDataFrame(rows, DECISION_COLUMNS), region, ds)
+
+
+EVENT_COLUMNS = "event_id string, user_id string, item_id string, event_type string, event_ts timestamp, "
+EVENT_COLUMNS += "watch_ms long, region string, ds string, source_file string"

@@ -1,15 +1,18 @@
 """The days a `nightfeed run` covers, clear refusals of ranges it cannot run, and one region's
 failure leaving the other regions' nights to run."""
 
+import datetime as dt
 import json
 import math
 
 import numpy as np
 import pytest
 
+from helpers import EVENT_COLUMNS
 from nightfeed import config
 from nightfeed.errors import NightfeedError
-from nightfeed.pipeline.runner import night_dates, print_line, run_nights
+from nightfeed.pipeline.runner import night_dates, night_events, print_line, run_nights, run_stage
+from nightfeed.tables import LakeTables
 
 
 def test_a_range_is_every_day_in_order_across_a_month_end():
@@ -88,3 +91,32 @@ def test_a_summary_line_is_strict_json_with_undefined_numbers_null(capsys):
         "ratios": [None, 1.5],
         "nested": {"x": None},
     }
+
+
+def test_a_night_is_sized_by_its_events_or_before_its_ingest_by_the_night_before(spark, tmp_path):
+    lake = config.Lake(tmp_path)
+    assert night_events(lake, "NS", "2026-11-20") == 0  # no bronze/events table yet
+    rows = [
+        (f"e{i}", "u1", "i1", "play", dt.datetime(2026, 11, 20, 12), 900, "NS", "2026-11-20", "f")
+        for i in range(3)
+    ]
+    LakeTables(spark, lake.root).write_slice(
+        "bronze/events", spark.createDataFrame(rows, EVENT_COLUMNS), "NS", "2026-11-20"
+    )
+    assert night_events(lake, "NS", "2026-11-20") == 3
+    assert night_events(lake, "NS", "2026-11-21") == 3  # ingest_events of 11-21 has not run yet
+    assert night_events(lake, "NS", "2026-11-23") == 0
+    assert night_events(lake, "OTHER", "2026-11-20") == 0
+
+
+def test_each_stage_runs_with_the_code_generation_its_night_calls_for(spark, tmp_path):
+    """A tiny night (here: no events at all) runs interpreted, whatever the session ran before."""
+    spark.conf.set("spark.sql.codegen.wholeStage", "true")
+    try:
+        with pytest.raises(NightfeedError, match="landing folder not found"):
+            run_stage("ingest_events", "NS", "2026-11-20", spark, lake=config.Lake(tmp_path))
+        assert spark.conf.get("spark.sql.codegen.wholeStage") == "false"
+        assert spark.conf.get("spark.sql.codegen.factoryMode") == "NO_CODEGEN"
+    finally:
+        spark.conf.unset("spark.sql.codegen.wholeStage")
+        spark.conf.unset("spark.sql.codegen.factoryMode")

@@ -12,8 +12,10 @@ import time
 import traceback
 from collections.abc import Callable
 
-from .. import config
+from .. import config, readonly
 from ..errors import NightfeedError
+from ..spark import size_codegen
+from ..tables import exists
 from . import registry, run
 from .inputs import shift
 
@@ -32,6 +34,8 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
         warm.start()
         spark = build_session(f"nightfeed-{stage}-{region}-{ds}")
         warm.join()
+    if spark is not None:
+        size_codegen(spark, night_events(lake, region, ds))
     t0 = time.perf_counter()
     try:
         out = run(spark, lake, stage, region, ds, cfg, **options)
@@ -53,6 +57,15 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
     }
     _record(lake, stage, region, ds, {"status": "ok", "seconds": summary["seconds"]})
     return summary
+
+
+def night_events(lake, region: str, ds: str) -> int:
+    """The events of the region's night from the Delta log (no Spark job); before the night is
+    ingested, those of the night before."""
+    path = lake.root / "bronze" / "events"
+    if not exists(str(path)):
+        return 0
+    return readonly.slice_rows(path, region, ds) or readonly.slice_rows(path, region, shift(ds, -1))
 
 
 def _record(lake, stage: str, region: str, ds: str, record: dict) -> None:
