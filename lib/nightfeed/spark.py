@@ -104,12 +104,11 @@ def build_session(
             "NIGHTFEED_DELTA_SNAPSHOT_PARTITIONS", "2"
         ),
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
-        # A lake on the local disk: Hadoop's checksummed LocalFileSystem writes a `.crc` sidecar
-        # beside every file and, without Hadoop's native library, forks `chmod` and `readlink`
-        # for each file it creates or renames, ~20 processes per Delta commit. The raw file system
-        # halves them (a second night of the demo regions: 121 s -> 106 s, two runs each). Object
-        # stores have no such sidecars either, and delta-rs neither writes nor reads them.
-        "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+        # A Delta commit on the local disk goes through Hadoop's FileContext, whose checksummed
+        # LocalFs writes a `.crc` sidecar beside every log file and, without Hadoop's native
+        # library, forks `chmod` and `readlink` for each file it creates or renames (~20 processes
+        # per commit). Its raw version halves them. (`fs.file.impl` keeps the checksummed file
+        # system: `FileSystem.getLocal`, used by `SparkContext.textFile`, requires it.)
         "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
     }
     for key, value in {**defaults, **(extra_conf or {})}.items():
