@@ -1,7 +1,7 @@
 """The warm-up job whose loaded classes become the JVM class archive (see venv_spark): a Delta
 session, a `replaceWhere` write, a MERGE, history, a window, an aggregate, a join and an Arrow
-round trip through pandas — what the nightly stages do, once interpreted and once with generated
-code (see `spark.codegen_settings`). Run by `nightfeed setup-spark` as
+round trip through pandas — what the nightly stages do, with the settings of a small night and of
+a large one (see `spark.night_settings`). Run by `nightfeed setup-spark` as
 `spark-submit jvm_warmup.py <scratch folder>`."""
 
 import sys
@@ -10,7 +10,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-from nightfeed.spark import INTERPRETED_BELOW_EVENTS, build_session, size_codegen
+from nightfeed.spark import SMALL_NIGHT_EVENTS, build_session, size_to_night
 
 
 def stage_like_work(spark, path: str) -> None:
@@ -54,7 +54,7 @@ def stage_like_work(spark, path: str) -> None:
 
 if __name__ == "__main__":
     session = build_session("nightfeed-jvm-warmup")
-    for night_events in (0, INTERPRETED_BELOW_EVENTS):
-        size_codegen(session, night_events)
+    for night_events in (0, SMALL_NIGHT_EVENTS):
+        size_to_night(session, night_events)
         stage_like_work(session, f"{sys.argv[1]}/warmup")
     session.stop()

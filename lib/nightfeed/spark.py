@@ -92,11 +92,11 @@ def build_session(
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     }
     defaults = {
-        # 200 shuffle partitions doubled the wall time of a small job here; AQE coalesces further.
+        # 200 shuffle partitions doubled the wall time of a small job here; AQE (on unless a
+        # stage's night is small, see `night_settings`) coalesces further.
         "spark.sql.shuffle.partitions": os.environ.get(
             "NIGHTFEED_SHUFFLE_PARTITIONS", str(2 * (os.cpu_count() or 2))
         ),
-        "spark.sql.adaptive.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
         # Delta replays its log with this many partitions (default 50): far too many for a
         # small lake, where it dominated the cost of every small read.
@@ -104,12 +104,6 @@ def build_session(
             "NIGHTFEED_DELTA_SNAPSHOT_PARTITIONS", "2"
         ),
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
-        # A Delta commit on the local disk goes through Hadoop's FileContext, whose checksummed
-        # LocalFs writes a `.crc` sidecar beside every log file and, without Hadoop's native
-        # library, forks `chmod` and `readlink` for each file it creates or renames (~20 processes
-        # per commit). Its raw version halves them. (`fs.file.impl` keeps the checksummed file
-        # system: `FileSystem.getLocal`, used by `SparkContext.textFile`, requires it.)
-        "spark.hadoop.fs.AbstractFileSystem.file.impl": "org.apache.hadoop.fs.local.RawLocalFs",
     }
     for key, value in {**defaults, **(extra_conf or {})}.items():
         if preset is None or not preset.contains(key) or key in (extra_conf or {}):
@@ -121,30 +115,32 @@ def build_session(
     return spark
 
 
-# A night with fewer events than this runs Spark's expressions interpreted. Generating and compiling
-# code (Janino, then the JIT) for every new query costs more than it saves on slices this small:
-# a second night of the three demo regions (8k-41k events each) in one process took 119.6 and
-# 123.3 s interpreted vs 145.7 and 137.8 s with generated code; a night of 163k events took
-# 120.3 s interpreted vs 116.9 s.
-INTERPRETED_BELOW_EVENTS = 100_000
+# A night with fewer events than this runs without generated code and without adaptive query
+# execution. Generating and compiling code (Janino, then the JIT) for every new query, and
+# re-planning each query at every shuffle, cost more than they save on slices this small: a second
+# night of the three demo regions (8k-41k events each) in one process took 145.7 and 137.8 s
+# before, 119.6 and 123.3 s interpreted; a night of 163k events took 120.3 s interpreted vs
+# 116.9 s with generated code.
+SMALL_NIGHT_EVENTS = 100_000
 
 
-def codegen_settings(night_events: int, set_at_launch=lambda key: False) -> dict[str, str]:
-    """Spark's code-generation settings for a night of `night_events` events, without the keys
-    `set_at_launch` says the user chose (spark-submit --conf, spark-defaults.conf)."""
-    small = night_events < INTERPRETED_BELOW_EVENTS
+def night_settings(night_events: int, set_at_launch=lambda key: False) -> dict[str, str]:
+    """Spark's code-generation and adaptive-execution settings for a night of `night_events`
+    events, without the keys `set_at_launch` says the user chose (--conf, spark-defaults.conf)."""
+    small = night_events < SMALL_NIGHT_EVENTS
     chosen = {
         "spark.sql.codegen.wholeStage": "false" if small else "true",
         # Spark marks this key internal; its interpreted path is the one Spark falls back to
         # whenever generated code fails to compile, and its own test suites run both.
         "spark.sql.codegen.factoryMode": "NO_CODEGEN" if small else "FALLBACK",
+        "spark.sql.adaptive.enabled": "false" if small else "true",
     }
     return {key: value for key, value in chosen.items() if not set_at_launch(key)}
 
 
-def size_codegen(spark: SparkSession, night_events: int) -> dict[str, str]:
-    """Apply `codegen_settings` to the session; returns what it set."""
-    chosen = codegen_settings(night_events, spark.sparkContext.getConf().contains)
+def size_to_night(spark: SparkSession, night_events: int) -> dict[str, str]:
+    """Apply `night_settings` to the session; returns what it set."""
+    chosen = night_settings(night_events, spark.sparkContext.getConf().contains)
     for key, value in chosen.items():
         spark.conf.set(key, value)
     return chosen

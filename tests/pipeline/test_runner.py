@@ -109,14 +109,20 @@ def test_a_night_is_sized_by_its_events_or_before_its_ingest_by_the_night_before
     assert night_events(lake, "OTHER", "2026-11-20") == 0
 
 
-def test_each_stage_runs_with_the_code_generation_its_night_calls_for(spark, tmp_path):
-    """A tiny night (here: no events at all) runs interpreted, whatever the session ran before."""
+def test_each_stage_runs_with_the_settings_its_night_calls_for(spark, tmp_path):
+    """A tiny night (here: no events at all) runs interpreted and without adaptive execution,
+    whatever the session ran before."""
     spark.conf.set("spark.sql.codegen.wholeStage", "true")
     try:
         with pytest.raises(NightfeedError, match="landing folder not found"):
             run_stage("ingest_events", "NS", "2026-11-20", spark, lake=config.Lake(tmp_path))
         assert spark.conf.get("spark.sql.codegen.wholeStage") == "false"
         assert spark.conf.get("spark.sql.codegen.factoryMode") == "NO_CODEGEN"
+        assert spark.conf.get("spark.sql.adaptive.enabled") == "false"
     finally:
-        spark.conf.unset("spark.sql.codegen.wholeStage")
-        spark.conf.unset("spark.sql.codegen.factoryMode")
+        for key in (
+            "spark.sql.codegen.wholeStage",
+            "spark.sql.codegen.factoryMode",
+            "spark.sql.adaptive.enabled",
+        ):
+            spark.conf.unset(key)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from .. import config, readonly
 from ..errors import NightfeedError
-from ..spark import size_codegen
+from ..spark import size_to_night
 from ..tables import exists
 from . import registry, run
 from .inputs import shift
@@ -35,7 +35,7 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
         spark = build_session(f"nightfeed-{stage}-{region}-{ds}")
         warm.join()
     if spark is not None:
-        size_codegen(spark, night_events(lake, region, ds))
+        size_to_night(spark, night_events(lake, region, ds))
     t0 = time.perf_counter()
     try:
         out = run(spark, lake, stage, region, ds, cfg, **options)
