@@ -21,7 +21,7 @@ def _table(root: Path, name: str, version: int | None = None):
     except TableNotFoundError:
         raise NightfeedError(f"no {name} table under {root}: nothing was published yet") from None
     except Exception as exc:  # noqa: BLE001 - delta-rs raises plain errors for unknown/vacuumed versions
-        latest = _latest_version(path) if version is not None else None
+        latest = table_version(path) if version is not None else None
         if latest is not None and not 0 <= version <= latest:
             raise NightfeedError(f"{name} has no version {version}: its versions are 0 .. {latest}") from None
         raise NightfeedError(
@@ -29,12 +29,13 @@ def _table(root: Path, name: str, version: int | None = None):
         ) from None
 
 
-def _latest_version(path: Path) -> int | None:
+def table_version(path: Path) -> int | None:
+    """The table's latest version, or None when there is no readable Delta table at path."""
     from deltalake import DeltaTable
 
     try:
         return DeltaTable(str(path)).version()
-    except Exception:  # noqa: BLE001 - only used to word an error; the caller reports the original
+    except Exception:  # noqa: BLE001 - used to word errors and to count commits; never raises
         return None
 
 

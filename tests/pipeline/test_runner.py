@@ -11,7 +11,16 @@ import pytest
 from helpers import EVENT_COLUMNS
 from nightfeed import config
 from nightfeed.errors import NightfeedError
-from nightfeed.pipeline.runner import night_dates, night_events, print_line, run_nights, run_stage
+from nightfeed.pipeline import runner
+from nightfeed.pipeline.runner import (
+    night_dates,
+    night_events,
+    print_line,
+    run_nights,
+    run_stage,
+    stage_tag,
+    tagged_stage,
+)
 from nightfeed.tables import LakeTables
 
 
@@ -109,20 +118,40 @@ def test_a_night_is_sized_by_its_events_or_before_its_ingest_by_the_night_before
     assert night_events(lake, "OTHER", "2026-11-20") == 0
 
 
-def test_each_stage_runs_with_the_settings_its_night_calls_for(spark, tmp_path):
+NIGHT_KEYS = ("spark.sql.codegen.wholeStage", "spark.sql.codegen.factoryMode", "spark.sql.adaptive.enabled")
+
+
+@pytest.fixture
+def night_settings_restored(spark):
+    yield spark
+    for key in NIGHT_KEYS:
+        spark.conf.unset(key)
+
+
+def test_each_stage_runs_with_the_settings_its_night_calls_for(night_settings_restored, tmp_path):
     """A tiny night (here: no events at all) runs interpreted and without adaptive execution,
     whatever the session ran before."""
+    spark = night_settings_restored
     spark.conf.set("spark.sql.codegen.wholeStage", "true")
-    try:
-        with pytest.raises(NightfeedError, match="landing folder not found"):
-            run_stage("ingest_events", "NS", "2026-11-20", spark, lake=config.Lake(tmp_path))
-        assert spark.conf.get("spark.sql.codegen.wholeStage") == "false"
-        assert spark.conf.get("spark.sql.codegen.factoryMode") == "NO_CODEGEN"
-        assert spark.conf.get("spark.sql.adaptive.enabled") == "false"
-    finally:
-        for key in (
-            "spark.sql.codegen.wholeStage",
-            "spark.sql.codegen.factoryMode",
-            "spark.sql.adaptive.enabled",
-        ):
-            spark.conf.unset(key)
+    with pytest.raises(NightfeedError, match="landing folder not found"):
+        run_stage("ingest_events", "NS", "2026-11-20", spark, lake=config.Lake(tmp_path))
+    assert [spark.conf.get(key) for key in NIGHT_KEYS] == ["false", "NO_CODEGEN", "false"]
+
+
+def test_a_stages_queries_carry_its_tag_only_while_it_runs(night_settings_restored, tmp_path, monkeypatch):
+    spark = night_settings_restored
+    tags_seen = []
+
+    def failing_stage(session, *args, **options):
+        tags_seen.append(set(session.getTags()))
+        session.range(3).count()
+        raise NightfeedError("this stage failed")
+
+    monkeypatch.setattr(runner, "run", failing_stage)
+    with pytest.raises(NightfeedError, match="this stage failed"):
+        run_stage("ingest_events", "NS", "2026-11-20", spark, lake=config.Lake(tmp_path))
+    tag = stage_tag("ingest_events", "NS", "2026-11-20")
+    assert tag in tags_seen[0] and tag not in spark.getTags()
+    assert tagged_stage(["spark-session-1", tag]) == "ingest_events"
+    assert tagged_stage(["spark-session-1", f"spark-session-1-thread-2-{tag}"]) == "ingest_events"
+    assert tagged_stage(["spark-session-1", "nightfeed:no-stage"]) is None

@@ -1,7 +1,8 @@
 """Benchmark suite `stages`: what each nightly stage costs as its own `spark-submit`, against the
 floor of Spark itself measured in the same run (`delta_floor.py`: session start, one 5,000-row
 replaceWhere write, one read), on a generated region of ~5,000 events a day with three days
-landed; plus the whole region in one process and one night of the demo regions in one process."""
+landed; plus the whole region in one process and one night of the demo regions in one process,
+with what that night asks of Spark and Delta counted and priced at warm costs (`night_floor`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from pathlib import Path
 from .. import config
 from ..pipeline import registry
 from ..pipeline.inputs import shift
+from ..venv_spark import SPARK_HOME
+from . import night_floor
 
 REGION = "ZQ"
 REGION_CONF = "\n[regions.ZQ.synthetic]\nn_users = 260\nitems_per_day = 20\nn_creators = 60\n"
@@ -75,6 +78,9 @@ def measure(
         floor.append(_timed(submit + [str(FLOOR_SCRIPT), str(work / "floor_table")], env, log)[0])
     base = _median(floor)
     print(f"  floor: {base} s", flush=True)
+    warm_line = _timed(submit + [str(FLOOR_SCRIPT), str(work / "warm_table"), "--warm", "45"], env, log)[2]
+    warm = {k: v for k, v in json.loads(warm_line).items() if k.startswith("warm_")}
+    print(f"  warm: {warm}", flush=True)
     stages = {}
     for name in registry.NIGHTLY:
         runs, code = [], 0
@@ -107,23 +113,44 @@ def measure(
         "region_run_s": region_run,
         "region_run_exit_code": code,
         "region_run_ratio": round(region_run / base, 2),
-        "demo_night": demo_night(work / "demo", env, log, cli),
+        "warm_floor": warm,
+        "demo_night": demo_night(work / "demo", env, log, cli, warm),
         "workdir": str(work),
     }
 
 
-def demo_night(lake: Path, env: dict, log: Path, cli: list[str]) -> dict:
+def demo_night(lake: Path, env: dict, log: Path, cli: list[str], warm: dict) -> dict:
     """`make demo` on its own lake (generation, earlier days ingested, the night), then the same
-    night again in one process: every nightly stage of the demo regions, as a nightly run does."""
+    night again in one process: every nightly stage of the demo regions, as a nightly run does.
+    A third run of that night writes Spark's event log, to count its queries and commits."""
     demo_env = {**env, "NIGHTFEED_LAKE": str(lake), "NIGHTFEED_CONF": str(config.conf_path())}
     ds = "2026-11-25"
     first, code_first, _ = _timed(cli + ["run", "--all-regions", "--ds", ds, "--generate"], demo_env, log)
     night, code, _ = _timed(cli + ["run", "--all-regions", "--ds", ds], demo_env, log)
     print(f"  demo: {first} s with generation and earlier days; the night alone {night} s", flush=True)
+    counted_env = {**demo_env, "SPARK_CONF_DIR": str(_event_log_conf(lake.parent / "night_conf", env))}
+    before = night_floor.table_versions(lake)
+    counted, code_counted, _ = _timed(cli + ["run", "--all-regions", "--ds", ds], counted_env, log)
+    commits = night_floor.commits_between(before, night_floor.table_versions(lake))
+    queries = night_floor.count_queries(lake.parent / "night_events")
+    floor = night_floor.implied_floor(queries, commits, warm)
+    print(f"  the night asks {floor}", flush=True)
     return {
         "regions": config.nightly_regions(),
         "ds": ds,
         "with_generation_s": first,
         "night_s": night,
-        "exit_codes": [code_first, code],
+        "counted_night_s": counted,
+        "night_floor": floor,
+        "exit_codes": [code_first, code, code_counted],
     }
+
+
+def _event_log_conf(folder: Path, env: dict) -> Path:
+    """A Spark conf folder: the caller's spark-defaults.conf (if any) plus an event log."""
+    folder.mkdir(parents=True, exist_ok=True)
+    own = Path(env.get("SPARK_CONF_DIR") or Path(env.get("SPARK_HOME") or SPARK_HOME) / "conf")
+    lines = (own / "spark-defaults.conf").read_text() if (own / "spark-defaults.conf").is_file() else ""
+    events = folder.parent / "night_events"
+    (folder / "spark-defaults.conf").write_text(lines + "\n" + night_floor.event_log_settings(events))
+    return folder

@@ -36,6 +36,7 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
         warm.join()
     if spark is not None:
         size_to_night(spark, night_events(lake, region, ds))
+        spark.addTag(stage_tag(stage, region, ds))
     t0 = time.perf_counter()
     try:
         out = run(spark, lake, stage, region, ds, cfg, **options)
@@ -48,6 +49,9 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
             {"status": "failed", "seconds": time.perf_counter() - t0, "error": str(exc)},
         )
         raise
+    finally:
+        if spark is not None:
+            spark.removeTag(stage_tag(stage, region, ds))
     summary = {
         "stage": stage,
         "region": region,
@@ -57,6 +61,24 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
     }
     _record(lake, stage, region, ds, {"status": "ok", "seconds": summary["seconds"]})
     return summary
+
+
+TAG_PREFIX = "nightfeed:"
+
+
+def stage_tag(stage: str, region: str, ds: str) -> str:
+    """The Spark job tag of a stage's queries (Spark's UI, its event log, `cancelJobsWithTag`)."""
+    return f"{TAG_PREFIX}{stage}:{region}:{ds}"
+
+
+def tagged_stage(tags: list[str]) -> str | None:
+    """The stage named by a `stage_tag` among a query's job tags, if any (Spark's event log
+    reports a session's tag inside a longer one: `spark-session-<id>-thread-<id>-<tag>`)."""
+    for tag in tags:
+        ours = tag[tag.find(TAG_PREFIX) :] if TAG_PREFIX in tag else ""
+        if ours.count(":") == 3:
+            return ours.split(":")[1]
+    return None
 
 
 def night_events(lake, region: str, ds: str) -> int:
