@@ -67,7 +67,7 @@ TAG_PREFIX = "nightfeed:"
 
 
 def stage_tag(stage: str, region: str, ds: str) -> str:
-    """The Spark job tag of a stage's queries (Spark's UI, its event log, `cancelJobsWithTag`)."""
+    """The Spark job tag of a stage's queries (Spark's UI, its event log, `SparkSession.interruptTag`)."""
     return f"{TAG_PREFIX}{stage}:{region}:{ds}"
 
 
