@@ -7,6 +7,7 @@ import pytest
 from deltalake import write_deltalake
 
 from nightfeed.bench import night_floor
+from nightfeed.bench.stages_suite import event_log_conf
 from nightfeed.pipeline.runner import stage_tag
 
 START = night_floor.EXECUTION_START
@@ -86,3 +87,19 @@ def test_the_event_log_settings_name_an_uncompressed_folder(tmp_path):
     assert "spark.eventLog.enabled true" in lines and "spark.eventLog.compress false" in lines
     assert f"spark.eventLog.dir {(tmp_path / 'events').as_uri()}" in lines
     assert (tmp_path / "events").is_dir()
+
+
+def test_the_counted_run_keeps_the_callers_spark_conf_and_starts_without_old_events(tmp_path):
+    own = tmp_path / "own_conf"
+    own.mkdir()
+    (own / "spark-defaults.conf").write_text("spark.driver.memory 6g\n")
+    (own / "log4j2.properties").write_text("rootLogger.level = warn\n")
+    events = tmp_path / "night_events"
+    (events / "eventlog_v2_old").mkdir(parents=True)
+    (events / "eventlog_v2_old" / "events_1_old").write_text(_event(0, "collect at old.py:1") + "\n")
+    folder = event_log_conf(tmp_path / "night_conf", events, {"SPARK_CONF_DIR": str(own)})
+    defaults = (folder / "spark-defaults.conf").read_text()
+    assert defaults.startswith("spark.driver.memory 6g\n") and "spark.eventLog.enabled true" in defaults
+    assert (folder / "log4j2.properties").read_text() == "rootLogger.level = warn\n"
+    assert night_floor.count_queries(events)["stage_queries"] == 0
+    assert (own / "spark-defaults.conf").read_text() == "spark.driver.memory 6g\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -128,11 +129,12 @@ def demo_night(lake: Path, env: dict, log: Path, cli: list[str], warm: dict) -> 
     first, code_first, _ = _timed(cli + ["run", "--all-regions", "--ds", ds, "--generate"], demo_env, log)
     night, code, _ = _timed(cli + ["run", "--all-regions", "--ds", ds], demo_env, log)
     print(f"  demo: {first} s with generation and earlier days; the night alone {night} s", flush=True)
-    counted_env = {**demo_env, "SPARK_CONF_DIR": str(_event_log_conf(lake.parent / "night_conf", env))}
+    events = lake.parent / "night_events"
+    counted_env = {**demo_env, "SPARK_CONF_DIR": str(event_log_conf(lake.parent / "night_conf", events, env))}
     before = night_floor.table_versions(lake)
     counted, code_counted, _ = _timed(cli + ["run", "--all-regions", "--ds", ds], counted_env, log)
     commits = night_floor.commits_between(before, night_floor.table_versions(lake))
-    queries = night_floor.count_queries(lake.parent / "night_events")
+    queries = night_floor.count_queries(events)
     floor = night_floor.implied_floor(queries, commits, warm)
     print(f"  the night asks {floor}", flush=True)
     return {
@@ -146,11 +148,16 @@ def demo_night(lake: Path, env: dict, log: Path, cli: list[str], warm: dict) -> 
     }
 
 
-def _event_log_conf(folder: Path, env: dict) -> Path:
-    """A Spark conf folder: the caller's spark-defaults.conf (if any) plus an event log."""
-    folder.mkdir(parents=True, exist_ok=True)
+def event_log_conf(folder: Path, events: Path, env: dict) -> Path:
+    """A copy of the caller's Spark conf folder (`SPARK_CONF_DIR`, else Spark's own conf/) whose
+    spark-defaults.conf also writes an event log into `events`; both start empty of older runs."""
     own = Path(env.get("SPARK_CONF_DIR") or Path(env.get("SPARK_HOME") or SPARK_HOME) / "conf")
-    lines = (own / "spark-defaults.conf").read_text() if (own / "spark-defaults.conf").is_file() else ""
-    events = folder.parent / "night_events"
-    (folder / "spark-defaults.conf").write_text(lines + "\n" + night_floor.event_log_settings(events))
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(events, ignore_errors=True)
+    if own.is_dir():
+        shutil.copytree(own, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    defaults = folder / "spark-defaults.conf"
+    lines = defaults.read_text() if defaults.is_file() else ""
+    defaults.write_text(lines + "\n" + night_floor.event_log_settings(events))
     return folder
