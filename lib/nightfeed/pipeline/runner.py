@@ -34,9 +34,10 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
         warm.start()
         spark = build_session(f"nightfeed-{stage}-{region}-{ds}")
         warm.join()
+    tag = stage_tag(stage, region, ds)
     if spark is not None:
         size_to_night(spark, night_events(lake, region, ds))
-        spark.addTag(stage_tag(stage, region, ds))
+        spark.addTag(tag)
     t0 = time.perf_counter()
     try:
         out = run(spark, lake, stage, region, ds, cfg, **options)
@@ -51,7 +52,7 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
         raise
     finally:
         if spark is not None:
-            spark.removeTag(stage_tag(stage, region, ds))
+            spark.removeTag(tag)
     summary = {
         "stage": stage,
         "region": region,
