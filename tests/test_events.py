@@ -38,11 +38,16 @@ CASES = [
     ("not json at all", "invalid_json"),
     ("[1, 2, 3]", "invalid_json"),
     ("   ", "blank_line"),
-    (line(event_id="bad\ufffdbytes"), "invalid_encoding"),
     (line(user_id=...), "missing_user_id"),
     (line(item_id=""), "missing_item_id"),
     (line(extra_field=1), "unknown_field"),
     (line(user_id={"nested": 1}), "wrong_type"),
+    (line(item_id=["v1", "v2"]), "wrong_type"),
+    (line(event_id="two") + line(event_id="objects"), "trailing_content"),
+    (line(event_id="garbage") + " trailing", "trailing_content"),
+    (line(event_id="closes") + "]", "trailing_content"),
+    (line(event_id="closes-twice") + '], "x"]', "trailing_content"),
+    (line(event_id="comma") + ", 5", "trailing_content"),
     (line(event_type="hover"), "unknown_event_type"),
     (line(event_ts="2026-11-25T10:00:00"), "invalid_timestamp"),
     (line(event_ts="25/11/2026 10:00"), "invalid_timestamp"),
@@ -59,6 +64,35 @@ def test_each_bad_line_is_quarantined_with_its_reason(spark):
     valid, quarantined = classify(spark, [raw for raw, _ in CASES] + [line(event_id="ok")])
     assert [r["event_id"] for r in valid] == ["ok"]
     assert quarantined == {raw: reason for raw, reason in CASES}
+
+
+def test_strings_that_look_like_faults_are_valid(spark):
+    """A genuine U+FFFD character, a string opening with `[` or `{`, and trailing whitespace are
+    valid text, not an encoding fault, a nested value or trailing content."""
+    raws = [
+        line(event_id="replacement\ufffdchar"),
+        line(event_id="bracket", user_id="[not a list"),
+        line(event_id="brace", item_id="{not an object}"),
+        line(event_id="spaces") + "   \t",
+    ]
+    valid, quarantined = classify(spark, raws)
+    assert quarantined == {}
+    assert sorted(r["event_id"] for r in valid) == ["brace", "bracket", "replacement\ufffdchar", "spaces"]
+
+
+def test_every_line_ending_splits_lines_and_bad_bytes_are_invalid_encoding(spark, tmp_path):
+    """LF, CRLF and a lone CR all end a line (a CR-only file is never read as one line); a line
+    that is not UTF-8 is quarantined as invalid_encoding, stored readable (U+FFFD)."""
+    lf, crlf, cr = (line(event_id=f"e{i}") for i in range(3))
+    cr_only = "\r".join(line(event_id=f"cr{i}") for i in range(3)) + "\r"
+    (tmp_path / "a.jsonl").write_bytes(f"{lf}\n{crlf}\r\n{cr}\r{cr_only}".encode())
+    bad = line(event_id="latin1").encode().replace(b"latin1", b"latin\xe9")
+    (tmp_path / "b.jsonl").write_bytes(bad + b"\n")
+    lines = events.read_lines(spark, tmp_path)
+    result = events.classify_events(lines, "US", DS, late_tolerance_hours=6)
+    assert sorted(r["event_id"] for r in result.valid.collect()) == ["cr0", "cr1", "cr2", "e0", "e1", "e2"]
+    (q,) = result.quarantine.collect()
+    assert q["reason"] == "invalid_encoding" and "latin\ufffd" in q["raw"]
 
 
 def test_valid_lines_are_typed(spark):

@@ -29,6 +29,7 @@ REASONS = (
     "invalid_encoding",
     "blank_line",
     "invalid_json",
+    "trailing_content",
     "duplicate_field",
     "unknown_field",
     "missing_<field>",
@@ -83,13 +84,16 @@ def read_lines(spark: SparkSession, folder: Path) -> DataFrame:
     files = [p for p in entries if p.is_file()]
     if not files:
         return spark.createDataFrame([], "value string, source_file string")
-    return (
-        spark.read.option("lineSep", "\n")
-        .text([str(p) for p in files])
-        .select(
-            F.regexp_replace("value", "^\ufeff|\r$", "").alias("value"),  # a UTF-8 BOM, a CRLF
-            F.col("_metadata.file_name").alias("source_file"),
-        )
+    raw = spark.read.option("lineSep", "\n").text([str(p) for p in files])
+    # A line ends at LF, CRLF or a lone CR (universal newlines): a file with CR-only line ends is
+    # split into its lines, never read as one. A line that is not valid UTF-8 keeps its bytes (its
+    # reason, invalid_encoding, is decided on them) and is not split.
+    text = F.regexp_replace("value", "^\ufeff|\r$", "")  # a UTF-8 BOM, a CRLF
+    return raw.select(
+        F.explode(
+            F.when(F.expr("is_valid_utf8(value)"), F.split(text, "\r")).otherwise(F.array("value"))
+        ).alias("value"),
+        F.col("_metadata.file_name").alias("source_file"),
     )
 
 
@@ -126,17 +130,39 @@ def parse_json(lines: DataFrame, landing_schema: str) -> DataFrame:
     ).withColumn("keys", F.expr("json_object_keys(value)"))
 
 
+def one_json_value(text: str) -> Column:
+    """True when `text` holds exactly one JSON value and nothing after it but whitespace.
+
+    Spark's JSON readers stop after the first value: `{..}{..}` or `{..} junk` parse as the first
+    object alone. Wrapped as an array, any text after the value either breaks the array (NULL) or
+    adds elements to it; text that closes the array early (`{..}] ..`) is caught by the second,
+    doubled wrap, which then holds one element instead of two.
+    """
+    once = F.expr(f"json_array_length(concat('[', {text}, ']'))")
+    twice = F.expr(f"json_array_length(concat('[', {text}, ',', {text}, ']'))")
+    return F.coalesce((once == 1) & (twice == 2), F.lit(False))
+
+
+def _is_container(name: str) -> Column:
+    """True when the top-level field `name` of the line is a JSON array or object. from_json gives
+    a nested value's raw text as a string, indistinguishable from a string value that starts
+    with `[` or `{`: the line's variant form knows the difference (only asked of such values)."""
+    kind = F.expr(f"schema_of_variant(try_variant_get(try_parse_json(value), '$.{name}', 'variant'))")
+    return F.coalesce(kind.startswith("ARRAY") | kind.startswith("OBJECT"), F.lit(True))
+
+
 def structural_reason(landing_schema: str, required: list[str]) -> Column:
     """Reason for problems any landing file can have: encoding, JSON shape, fields, types."""
     names = schemas.field_names(landing_schema)
     allowed = F.array(*[F.lit(n) for n in names])
     nested = F.lit(False)
     for name in names:
-        nested = nested | F.col(f"j.{name}").rlike(r"^\s*[\[{]")
+        nested = nested | (F.col(f"j.{name}").rlike(r"^\s*[\[{]") & _is_container(name))
     reason = (
-        F.when(F.instr("value", "\ufffd") > 0, "invalid_encoding")
+        F.when(~F.expr("is_valid_utf8(value)"), "invalid_encoding")
         .when(F.trim("value") == "", "blank_line")
         .when(F.col("keys").isNull() | F.col(f"j.{CORRUPT}").isNotNull(), "invalid_json")
+        .when(~one_json_value("value"), "trailing_content")
         .when(F.size("keys") != F.size(F.array_distinct("keys")), "duplicate_field")
         .when(F.size(F.array_except("keys", allowed)) > 0, "unknown_field")
     )
@@ -185,13 +211,15 @@ def mark_duplicates(df: DataFrame, id_col: str, already_ingested: DataFrame | No
 
 
 def quarantine_rows(df: DataFrame, region: str, ds: str, id_col: str) -> DataFrame:
+    """The quarantined lines: text stays readable by any Parquet reader (bytes that are not UTF-8
+    become U+FFFD in the stored copy; the reason says they were there)."""
     return df.where(F.col("reason").isNotNull()).select(
         F.lit(region).alias("region"),
         F.lit(ds).alias("ds"),
         "source_file",
-        F.col("value").alias("raw"),
+        F.expr("make_valid_utf8(value)").alias("raw"),
         "reason",
-        F.col(f"j.{id_col}").alias("event_id"),
+        F.expr(f"make_valid_utf8(j.{id_col})").alias("event_id"),
     )
 
 

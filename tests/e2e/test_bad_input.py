@@ -55,12 +55,17 @@ LINES = [
     (ev(event_id="report-1", event_type="report", watch_ms=...), None),
     (ev(event_id="float-written", watch_ms=5000.0), None),  # a whole number, as pandas writes it
     (ev(event_id="fraction", watch_ms=2.5), "invalid_watch_ms"),
+    (ev(event_id="glued-1") + ev(event_id="glued-2"), "trailing_content"),  # no newline between
+    (ev(event_id="garbage") + b" <- trailing", "trailing_content"),
+    (ev(event_id="real-X").replace(b"X", "\ufffd".encode()), None),  # a genuine U+FFFD, as UTF-8
+    (ev(event_id="bracket", user_id="[u1]"), None),  # a string that opens with "["
 ]
 SECOND_FILE = [
     (b"\xef\xbb\xbf" + ev(event_id="bom"), None),  # a UTF-8 byte order mark opening the file
     (ev(event_id="dup-in-file"), "duplicate_event_id"),
     (ev(event_id="ok-3"), None),
 ]
+CR_ONLY_FILE = [(ev(event_id=f"cr-{i}"), None) for i in range(3)]  # old Mac line ends
 
 
 def test_every_bad_input_kind_is_quarantined_with_its_reason(spark, tmp_path):
@@ -69,10 +74,11 @@ def test_every_bad_input_kind_is_quarantined_with_its_reason(spark, tmp_path):
     folder.mkdir(parents=True)
     (folder / "a.jsonl").write_bytes(b"\n".join(line for line, _ in LINES) + b"\n")
     (folder / "b.jsonl").write_bytes(b"\n".join(line for line, _ in SECOND_FILE) + b"\n")
+    (folder / "c.jsonl").write_bytes(b"\r".join(line for line, _ in CR_ONLY_FILE) + b"\r")
     (folder / "empty.jsonl").write_bytes(b"")
     cfg = nightly_cfg("QQ", ingest={"max_quarantine_share": 1.0})
     summary = pipeline.run(spark, lake, "ingest_events", "QQ", DS, cfg)
-    expected = [r for _, r in LINES + SECOND_FILE]
+    expected = [r for _, r in LINES + SECOND_FILE + CR_ONLY_FILE]
     assert summary["lines_read"] == len(expected) == summary["valid"] + summary["quarantined"]
     assert summary["valid"] == expected.count(None)
     quarantine = tables.read_slice(spark, lake.table("bronze/events_quarantine"), "QQ", DS).collect()
@@ -80,7 +86,10 @@ def test_every_bad_input_kind_is_quarantined_with_its_reason(spark, tmp_path):
     assert got == sorted(r for r in expected if r)
     assert all(r.raw is not None and r.source_file in ("a.jsonl", "b.jsonl") for r in quarantine)
     valid = {r.event_id for r in tables.read_slice(spark, lake.table("bronze/events"), "QQ", DS).collect()}
-    assert valid == {"ok-1", "ok-2", "dup-in-file", "ok-3", "report-1", "float-written", "bom"}
+    assert valid == {
+        *("ok-1", "ok-2", "dup-in-file", "ok-3", "report-1", "float-written", "bom", "real-\ufffd"),
+        *("bracket", "cr-0", "cr-1", "cr-2"),
+    }
 
 
 def decision(**overrides):
