@@ -6,6 +6,9 @@ the margin column becomes one more feature)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 from pyspark.ml.feature import VectorAssembler
 from pyspark.ml.functions import vector_to_array
@@ -104,11 +107,46 @@ def importances(kind: str, model, features: tuple[str, ...], margin: str) -> dic
     return {name: float(v) / total for name, v in zip(features, values, strict=True)}
 
 
-def load(kind: str, path: str):
-    if kind == "xgboost":
-        from xgboost.spark import SparkXGBClassifierModel
+# What a saved xgboost model is: the booster in xgboost's own JSON format and the Spark wrapper's
+# parameters as plain JSON. xgboost's own Spark writer also pickles callbacks into its metadata,
+# which its reader unpickles: a file that can run code is never read here.
+BOOSTER_FILE, PARAMS_FILE = "booster.json", "spark_params.json"
+UNSAVED_PARAMS = ("callbacks", "xgb_model", "coll_cfg")
 
-        return SparkXGBClassifierModel.load(path)
-    from pyspark.ml.classification import GBTClassificationModel
 
-    return GBTClassificationModel.load(path)
+def save(kind: str, model, path: Path) -> None:
+    """The fitted model of `kind` under `path` (a new folder)."""
+    if kind != "xgboost":
+        model.write().overwrite().save(str(path))
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    model.get_booster().save_model(str(path / BOOSTER_FILE))
+    params = {
+        kind: {p.name: v for p, v in values.items() if p.name not in UNSAVED_PARAMS}
+        for kind, values in (("set", model._paramMap), ("defaults", model._defaultParamMap))
+    }
+    (path / PARAMS_FILE).write_text(json.dumps(params, sort_keys=True, default=str))
+
+
+def load(kind: str, path: Path):
+    """The model `save` wrote; refuses any other content (xgboost's pickled metadata included)."""
+    if kind != "xgboost":
+        from pyspark.ml.classification import GBTClassificationModel
+
+        return GBTClassificationModel.load(str(path))
+    from xgboost import XGBClassifier
+    from xgboost.spark import SparkXGBClassifierModel
+
+    if not (path / BOOSTER_FILE).is_file() or not (path / PARAMS_FILE).is_file():
+        raise ValueError(
+            f"audit model at {path} has no {BOOSTER_FILE} (saved by an older version); retrain it"
+        )
+    params = json.loads((path / PARAMS_FILE).read_text())
+    model = SparkXGBClassifierModel(XGBClassifier())
+    names = [name for values in params.values() for name in values]
+    unknown = sorted(name for name in names if name in UNSAVED_PARAMS or not model.hasParam(name))
+    if sorted(params) != ["defaults", "set"] or unknown:
+        raise ValueError(f"audit model at {path}: refused parameters {unknown}; retrain it")
+    model._xgb_sklearn_model.load_model(str(path / BOOSTER_FILE))
+    model._setDefault(**params["defaults"])
+    return model._set(**params["set"])

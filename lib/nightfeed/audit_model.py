@@ -156,7 +156,7 @@ class AuditModel:
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         if self.spark_model is not None:
-            self.spark_model.write().overwrite().save(str(path / "estimator"))
+            audit_boost.save(self.kind, self.spark_model, path / "estimator")
         meta = {
             "kind": self.kind,
             "seed": self.seed,
@@ -180,5 +180,5 @@ class AuditModel:
             raise ValueError(f"audit model at {path} has no report-bucket rates (older version); retrain it")
         model.rates = {k: tuple(v) for k, v in meta["evidence_rates"].items()}
         if model.kind in KINDS:
-            model.spark_model = audit_boost.load(model.kind, str(path / "estimator"))
+            model.spark_model = audit_boost.load(model.kind, path / "estimator")
         return model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from nightfeed import config, settings, synthetic_landing
+from nightfeed import config, schemas, settings, synthetic_landing
 
 ROOT = Path(__file__).resolve().parents[2]
 DS = "2026-11-25"
@@ -88,3 +88,48 @@ def write_decisions(t, region: str, ds: str, decisions: list[tuple]) -> None:
 
 EVENT_COLUMNS = "event_id string, user_id string, item_id string, event_type string, event_ts timestamp, "
 EVENT_COLUMNS += "watch_ms long, region string, ds string, source_file string"
+
+
+def write_interactions(spark, lake, region, ds, users=12):
+    """silver/interactions of (region, ds): 3 items out of 7 for each of `users` users."""
+    from nightfeed.tables import LakeTables
+
+    rows = [
+        (region, ds, f"u{u}", f"i{(u * 3 + j) % 7}", 1.0 + j, 1, 1000, True, dt.datetime(2026, 11, 24, 12))
+        for u in range(users)
+        for j in range(3)
+    ]
+    frame = spark.createDataFrame(rows, schemas.load("silver_interactions"))
+    LakeTables(spark, lake.root).write_slice("silver/interactions", frame, region, ds)
+
+
+class RunsCode:
+    """A pickle payload: unpickling it creates `marker`, the proof that loading ran code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def plant_pickled_xgboost(folder: Path, marker: Path) -> None:
+    """An xgboost Spark model in xgboost's own writer's format at `folder`, its metadata carrying a
+    pickled callback that creates `marker` when xgboost's reader unpickles it."""
+    import base64
+    import json
+
+    import cloudpickle
+    import numpy as np
+    from xgboost import XGBClassifier
+    from xgboost.spark import SparkXGBClassifier
+
+    booster = XGBClassifier(n_estimators=2).fit(np.arange(20.0).reshape(10, 2), np.arange(10) % 2)
+    estimator = SparkXGBClassifier()
+    estimator._copyValues(estimator._create_pyspark_model(booster, None)).write().overwrite().save(
+        str(folder)
+    )
+    meta_file = next((folder / "metadata").glob("part-*"))
+    meta = json.loads(meta_file.read_text())
+    meta["serialized_callbacks"] = base64.encodebytes(cloudpickle.dumps(RunsCode(marker))).decode("ascii")
+    meta_file.write_text(json.dumps(meta))

@@ -5,7 +5,8 @@ import shutil
 
 import pytest
 
-from nightfeed import config, models, schemas, settings
+from helpers import write_interactions
+from nightfeed import config, models, settings
 from nightfeed.models.configured import model_params
 from nightfeed.pipeline.artifacts import register
 from nightfeed.pipeline.train import train_model
@@ -28,23 +29,11 @@ def test_model_config_sets_the_confidence_transform_of_every_model():
         models.create("als", **model_params(dataclasses.replace(m, confidence="sqrt"), "als"))
 
 
-def _interactions(spark, lake, region, ds, users=12):
-    from nightfeed.tables import LakeTables
-
-    rows = [
-        (region, ds, f"u{u}", f"i{(u * 3 + j) % 7}", 1.0 + j, 1, 1000, True, dt.datetime(2026, 11, 24, 12))
-        for u in range(users)
-        for j in range(3)
-    ]
-    frame = spark.createDataFrame(rows, schemas.load("silver_interactions"))
-    LakeTables(spark, lake.root).write_slice("silver/interactions", frame, region, ds)
-
-
 def test_a_rerun_on_the_same_inputs_keeps_the_registered_model(spark, lake):
     """A time-budgeted search may choose differently under another load: reruns keep the model."""
     region, ds = "US", "2026-11-25"
     cfg = settings.with_changes(config.region_settings(region), model={"type": "popularity"})
-    _interactions(spark, lake, region, ds)
+    write_interactions(spark, lake, region, ds)
     first = train_model(spark, lake, region, ds, cfg)
     artifact = next((lake.models(region) / f"ds={ds}").iterdir())
     written = (artifact / "meta.json").stat().st_mtime_ns
@@ -68,7 +57,7 @@ def test_auto_searches_once_per_retune_period_and_refits_the_choice_between(spar
 
     def night(offset, users=12, cfg=cfg):
         ds = (dt.date.fromisoformat(day0) + dt.timedelta(days=offset)).isoformat()
-        _interactions(spark, lake, region, ds, users)
+        write_interactions(spark, lake, region, ds, users)
         out = train_model(spark, lake, region, ds, cfg)
         folder = lake.root / "models" / f"region={region}" / f"ds={ds}"
         return out, json.loads(next(folder.glob("*/tuning.json")).read_text())

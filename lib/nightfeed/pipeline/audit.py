@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 import time
 
 from pyspark.sql import SparkSession
@@ -23,7 +22,7 @@ from ..errors import NightfeedError
 from ..settings import RegionConfig
 from ..spark import task_slots
 from ..tables import LakeTables
-from .artifacts import register, registered_model
+from .artifacts import artifact_dir, register, registered_model, replace_folder
 from .inputs import catalog_snapshot, shift, window_events
 
 MIN_LABELS = 5  # fewer positive or negative labels than this: the `prior` model
@@ -116,11 +115,7 @@ def train_audit_model(
     ).hexdigest()[:8]
     version = f"{ds}.audit-{kind}.{digest}"
     path = lake.root / "models" / "audit" / f"region={region}" / f"ds={ds}" / version
-    tmp = path.with_name(path.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save(tmp)
-    shutil.rmtree(path, ignore_errors=True)
-    tmp.rename(path)
+    replace_folder(path, model.save)
     note = (
         "" if enough else f"fewer than {MIN_LABELS} reviewed videos of a class before {valid_from:%Y-%m-%d}"
     )
@@ -152,7 +147,7 @@ def score_audit_queue(spark: SparkSession, lake: Lake, region: str, ds: str, cfg
     reasons, and whether it is held out of tonight's feeds."""
     t = LakeTables(spark, lake.root)
     reg = registered_model(t, region, ds, audit=True)
-    path = lake.root / reg["artifact_path"]
+    path = artifact_dir(lake, reg["artifact_path"])
     if not (path / "audit_model.json").exists():
         raise NightfeedError(f"audit model artifact missing at {path}: rerun train_audit_model")
     try:
