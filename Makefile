@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DS ?= 2026-11-25
 DEMO_FROM ?= $(shell $(PYTHON) -c "import datetime as d; print(d.date.fromisoformat('$(DS)') - d.timedelta(days=2))")
-export NIGHTFEED_LAKE ?= $(CURDIR)/lakehouse
+# The demo's lake: ./lakehouse, or LAKE=... on the command line (never the shell's NIGHTFEED_LAKE,
+# which may point at a real lake).
+LAKE := $(CURDIR)/lakehouse
+export NIGHTFEED_LAKE := $(LAKE)
 export OPENBLAS_NUM_THREADS ?= 1
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export GX_ANALYTICS_ENABLED ?= False

@@ -1,8 +1,11 @@
 import dataclasses
 import json
 
+import pytest
+
 from helpers import TINY_PLATFORM
 from nightfeed import synthetic, synthetic_landing
+from nightfeed.errors import NightfeedError
 
 
 def test_a_day_is_deterministic_and_independent_of_other_days(tmp_path):
@@ -55,3 +58,39 @@ def test_write_day_lands_malformed_lines(tmp_path):
         except json.JSONDecodeError:
             bad += 1
     assert bad > 0
+
+
+def test_generation_never_replaces_a_real_delivery(tmp_path):
+    """A lake without the synthetic marker keeps its deliveries: generating into it is refused
+    unless the day's landing folders are empty; a new lake is marked synthetic and regenerates."""
+    real = tmp_path / "real"
+    delivered = real / "landing/events/region=US/ds=2026-11-25/part-0.jsonl"
+    delivered.parent.mkdir(parents=True)
+    delivered.write_text('{"event_id": "real"}\n')
+    with pytest.raises(
+        NightfeedError, match=r"refusing to generate .*landing/events/region=US/ds=2026-11-25"
+    ):
+        synthetic_landing.write_day(real, TINY_PLATFORM, 1, "US", "2026-11-25")
+    assert delivered.read_text() == '{"event_id": "real"}\n'
+    synthetic_landing.write_day(real, TINY_PLATFORM, 1, "US", "2026-11-24")  # empty folders: allowed
+    assert not synthetic_landing.is_synthetic(real)
+
+    new = tmp_path / "new"
+    synthetic_landing.write_day(new, TINY_PLATFORM, 1, "US", "2026-11-25")
+    assert synthetic_landing.is_synthetic(new)
+    synthetic_landing.write_day(new, TINY_PLATFORM, 1, "US", "2026-11-25")  # a synthetic lake regenerates
+
+
+def test_make_demo_uses_its_own_lake_unless_named_on_the_command_line(monkeypatch):
+    """An operator's NIGHTFEED_LAKE (a real lake) is not where `make demo` writes: LAKE=... is."""
+    import subprocess
+
+    from helpers import ROOT
+
+    show = ["make", "-s", "-C", str(ROOT), "--eval", "show-lake: ; @echo $$NIGHTFEED_LAKE", "show-lake"]
+    monkeypatch.setenv("NIGHTFEED_LAKE", "/srv/real-lake")
+    assert subprocess.run(show, capture_output=True, text=True, check=True).stdout.strip() == str(
+        ROOT / "lakehouse"
+    )
+    named = subprocess.run([*show, "LAKE=/tmp/other"], capture_output=True, text=True, check=True)
+    assert named.stdout.strip() == "/tmp/other"

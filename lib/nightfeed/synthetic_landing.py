@@ -7,10 +7,49 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .errors import NightfeedError
 from .settings import REVIEW_CAPACITY, SyntheticSettings
 from .synthetic import MALFORMED_KINDS, catalog, events
 from .synthetic_items import iso_time, keyed_rng
 from .synthetic_review import moderation
+
+# The file that marks a lake as the synthetic platform's: the generator writes it into a new lake
+# and refuses to replace deliveries in a lake without it.
+SYNTHETIC_MARKER = "SYNTHETIC_LAKE.txt"
+LANDED_KINDS = ("events", "items", "moderation")
+
+
+def is_synthetic(lake_root: Path) -> bool:
+    """The lake was made by the synthetic platform (it holds the marker)."""
+    return (lake_root / SYNTHETIC_MARKER).is_file()
+
+
+def claim_landing(lake_root: Path, region: str, ds: str) -> None:
+    """Allow writing the synthetic day (region, ds) into `lake_root`, or refuse with the reason.
+
+    Synthetic files go only into a synthetic lake, or into landing folders that hold nothing yet:
+    a real delivery is never replaced. A new (absent or empty) lake is marked synthetic."""
+    if not lake_root.exists() or not any(lake_root.iterdir()):
+        lake_root.mkdir(parents=True, exist_ok=True)
+        (lake_root / SYNTHETIC_MARKER).write_text(
+            "This lake holds the synthetic platform's data (nightfeed generate_events / run --generate).\n"
+        )
+    if is_synthetic(lake_root):
+        return
+    delivered = [
+        str(folder.relative_to(lake_root))
+        for folder in (
+            lake_root / "landing" / kind / f"region={region}" / f"ds={ds}" for kind in LANDED_KINDS
+        )
+        if folder.is_dir() and any(folder.iterdir())
+    ]
+    if delivered:
+        raise NightfeedError(
+            f"refusing to generate synthetic data into {lake_root}: {', '.join(delivered)} already "
+            f"hold deliveries and the lake has no {SYNTHETIC_MARKER}; set NIGHTFEED_LAKE to another "
+            f"folder (a new one is marked synthetic), or create {SYNTHETIC_MARKER} in this lake if it "
+            "is synthetic (made before the marker existed)"
+        )
 
 
 def corrupt(lines: list[str], share: float, region: str, seed: int, ds: str) -> list[str]:
@@ -52,7 +91,8 @@ def write_day(
     capacity: int = REVIEW_CAPACITY,
 ) -> dict:
     """Land one day of events (JSON Lines, several files), the item catalog snapshot, the day's
-    moderation decisions, and the hidden truth of the catalog's videos."""
+    moderation decisions, and the hidden truth of the catalog's videos (`claim_landing` first)."""
+    claim_landing(lake_root, region, ds)
     evs = events(cfg, seed, region, ds, capacity)
     lines = [json.dumps(e, separators=(",", ":")) for e in evs]
     lines = corrupt(lines, cfg.malformed_share, region, seed, ds)
