@@ -65,15 +65,38 @@ def _land(
     }
 
 
+def _kept(t: LakeTables, table: str, region: str, ds: str, folder) -> dict | None:
+    """The summary of a rerun whose landing folder is gone (cleaned up after an earlier ingest):
+    the slice already in bronze stays as it is. None when there is no such slice to keep."""
+    rows = t.slice_rows(table, region, ds) if t.exists(table) else 0
+    if not rows:
+        return None
+    return {
+        "lines_read": 0,
+        "valid": 0,
+        "quarantined": 0,
+        "quarantine_reasons": {},
+        "kept_rows": rows,
+        "note": f"no landing folder {folder}: {table} of {region} {ds} kept as ingested before ({rows} rows)",
+    }
+
+
 def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
     """Landing JSONL -> bronze/events + bronze/events_quarantine (and the item catalog likewise)."""
     t = LakeTables(spark, lake.root)
-    lines = ev.read_lines(spark, lake.landing("events", region, ds))
-    prior = _prior_ids(t, "bronze/events", region, ds, cfg)
-    result = ev.classify_events(
-        lines, region, ds, cfg.ingest.late_arrival_tolerance_hours, prior, cfg.ingest.max_watch_ms
-    )
-    summary = _land(t, result, "bronze/events", "bronze/events_quarantine", region, ds, cfg)
+    folder = lake.landing("events", region, ds)
+    summary = None if folder.is_dir() else _kept(t, "bronze/events", region, ds, folder)
+    if summary is None:
+        prior = _prior_ids(t, "bronze/events", region, ds, cfg)
+        result = ev.classify_events(
+            ev.read_lines(spark, folder),
+            region,
+            ds,
+            cfg.ingest.late_arrival_tolerance_hours,
+            prior,
+            cfg.ingest.max_watch_ms,
+        )
+        summary = _land(t, result, "bronze/events", "bronze/events_quarantine", region, ds, cfg)
     item_dir = lake.landing("items", region, ds)
     if item_dir.is_dir():
         items = catalog.classify_items(
@@ -99,11 +122,14 @@ def ingest_moderation(spark: SparkSession, lake: Lake, region: str, ds: str, cfg
     """Landing review decisions -> bronze/moderation_decisions + bronze/moderation_quarantine.
 
     A region without a moderation delivery for ds (e.g. a lake from before the audit) gets an
-    empty slice and says so in its summary.
+    empty slice and says so in its summary; a slice ingested before is kept (`_kept`).
     """
     t = LakeTables(spark, lake.root)
     folder = lake.landing("moderation", region, ds)
     if not folder.is_dir():
+        kept = _kept(t, "bronze/moderation_decisions", region, ds, folder)
+        if kept is not None:
+            return kept
         empty = spark.createDataFrame([], t.read("bronze/moderation_decisions").schema)
         t.write_slice("bronze/moderation_decisions", empty, region, ds)
         return {"lines_read": 0, "valid": 0, "quarantined": 0, "note": f"no moderation delivery at {folder}"}
