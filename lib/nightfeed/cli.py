@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--retention-hours", type=non_negative_float, help="default: conf maintenance.retention_hours"
     )
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument(
+        "--force", action="store_true", help="allow a retention below Delta's 168 h safety default"
+    )
     p.set_defaults(func=commands.cmd_maintain)
 
     p = sub.add_parser("cluster", help="Spark standalone master + worker on 127.0.0.1 (make cluster-up/down)")

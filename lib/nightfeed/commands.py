@@ -144,7 +144,7 @@ def cmd_maintain(args) -> int:
     m = config.default_settings().maintenance
     hours = args.retention_hours if args.retention_hours is not None else m.retention_hours
     out = publish.maintain(
-        _session("nightfeed-maintain"), config.Lake.default(), hours, m.rollback_days, args.dry_run
+        _session("nightfeed-maintain"), config.Lake.default(), hours, m, args.dry_run, args.force
     )
     print(json.dumps(out, default=str))
     return 0

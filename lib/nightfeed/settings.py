@@ -83,6 +83,7 @@ class QualitySettings:
 class MaintenanceSettings:
     retention_hours: float
     rollback_days: int
+    live_feed_max_age_days: int
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "QualitySettings.min_full_feed_share": SHARE,
     "QualitySettings.watch_ms_max_duration_factor": (1e-9, None),
     "MaintenanceSettings.retention_hours": NON_NEGATIVE,
-    "MaintenanceSettings.rollback_days": NON_NEGATIVE,
+    "MaintenanceSettings.rollback_days": POSITIVE,
+    "MaintenanceSettings.live_feed_max_age_days": POSITIVE,
     **{
         f"SyntheticSettings.{k}": POSITIVE for k in ("n_users", "items_per_day", "catalog_days", "n_creators")
     },

@@ -148,6 +148,18 @@ def _create(spark: SparkSession, lake_table: str, table: str) -> None:
             time.sleep(0.5 * 2**attempt)
 
 
+def keep_log_days(spark: SparkSession, lake_table: str, days: int) -> None:
+    """Raise the table's `delta.logRetentionDuration` to `days` (never lowers it; a metadata commit
+    only when it changes). Time travel to a version needs its log: Delta's default keeps 30 days."""
+    current = readonly.table_property(Path(lake_table), "delta.logRetentionDuration") or "interval 30 days"
+    found = re.fullmatch(r"interval (\d+) days?", current.strip().lower())
+    if found and int(found.group(1)) >= days:
+        return
+    quoted = lake_table.replace("`", "``")
+    setting = f"'delta.logRetentionDuration' = 'interval {days} days'"
+    _with_conflict_retries(lambda: spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES ({setting})"))
+
+
 def latest_version(spark: SparkSession, lake_table: str) -> int:
     return int(DeltaTable.forPath(spark, lake_table).history(1).select("version").first()[0])
 

@@ -1,5 +1,6 @@
 """Faults a production run meets: kills mid-write, concurrent regions, a worse model, rollback, bad feeds."""
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -13,7 +14,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from helpers import DS, ROOT, land_tiny, landing_lines, nightly_cfg, shift, write_decisions
-from nightfeed import pipeline, tables
+from nightfeed import pipeline, readonly, tables
 from nightfeed.config import Lake
 from nightfeed.errors import NightfeedError
 from nightfeed.pipeline import publish
@@ -237,9 +238,35 @@ def test_publish_then_rollback_by_ds_and_by_version(spark, next_lake):
     assert publish.live_pointer(spark, next_lake, "AA")["live_ds"] == DS
     with pytest.raises(NightfeedError, match="no published feed"):
         publish.rollback(spark, next_lake, "AA", to_ds="2020-01-01", eligible=["approved"])
-    kept = publish.maintain(spark, next_lake, retention_hours=0, rollback_days=7)
-    assert kept["retention_hours_used"] >= 7 * 24
+    m = nightly_cfg("AA").maintenance
+    with pytest.raises(NightfeedError, match=r"retention 0 h is below Delta's 168 h safety default.*--force"):
+        publish.maintain(spark, next_lake, 0, m)
+    with pytest.raises(NightfeedError, match="rollback_days = 0: must be at least 1"):
+        publish.maintain(spark, next_lake, 336, dataclasses.replace(m, rollback_days=0))
+    kept = publish.maintain(spark, next_lake, 0, m, force=True)
+    assert kept["retention_hours_used"] >= 7 * 24 and "vacuum" not in kept["tables"]["gold/feeds"]
     assert sorted(map(tuple, publish.live_feed(spark, next_lake, "AA").collect())) == first_rows
+    log_days = readonly.table_property(next_lake.root / "gold/feeds", "delta.logRetentionDuration")
+    assert log_days == f"interval {m.live_feed_max_age_days + m.rollback_days} days"
+
+
+def test_vacuum_never_runs_when_a_live_feeds_version_has_lost_its_log(spark, next_lake):
+    """A pointer left unchanged longer than gold/feeds' log retention names a version Delta can no
+    longer rebuild: VACUUM cannot tell that version's files, so it leaves gold/feeds alone."""
+    from deltalake import DeltaTable as RustTable
+
+    first = publish.live_pointer(spark, next_lake, "AA")
+    _finish_next_day(spark, next_lake)
+    publish.rollback(spark, next_lake, "AA", to_version=first["feeds_table_version"], eligible=["approved"])
+    feeds = next_lake.root / "gold/feeds"
+    live_files = RustTable(str(feeds), version=first["feeds_table_version"]).file_uris()
+    RustTable(str(feeds)).create_checkpoint()
+    latest = RustTable(str(feeds)).version()
+    for old in range(latest):  # what Delta's log clean-up does to commits past the retention
+        (feeds / "_delta_log" / f"{old:020d}.json").unlink()
+    out = publish.maintain(spark, next_lake, 200, nightly_cfg("AA").maintenance)
+    assert "whose Delta log is gone: vacuum skipped" in out["tables"]["gold/feeds"]["vacuum"]
+    assert all(os.path.exists(f) for f in live_files)
 
 
 def test_quality_report_is_written_for_each_run(tiny_lake):
