@@ -132,7 +132,8 @@ with DAG(
         "region": Param(
             "US",
             type="string",
-            pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$",
+            # the whole value: `$` alone would also accept a trailing newline ("US\n")
+            pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}(?![\s\S])",
             description="region code; regions missing from conf/ run with the defaults",
         ),
         "ds": Param(

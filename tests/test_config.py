@@ -19,7 +19,7 @@ def test_unknown_region_runs_with_defaults():
     assert config.region_config("ZZ", raw) == raw["defaults"]
 
 
-@pytest.mark.parametrize("bad", ["", "1US", "U S", "x" * 40, "US;drop"])
+@pytest.mark.parametrize("bad", ["", "1US", "U S", "x" * 40, "US;drop", "US\n", "US\r\n", None])
 def test_invalid_region_codes_are_rejected(bad):
     with pytest.raises(NightfeedError):
         config.validate_region(bad)

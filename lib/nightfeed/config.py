@@ -28,7 +28,7 @@ def _project_root() -> Path:
 
 
 PROJECT_ROOT = _project_root()
-REGION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+REGION_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")  # the whole code: fullmatch
 
 
 def conf_path() -> Path:
@@ -61,7 +61,7 @@ def load_raw(path: Path | None = None) -> dict[str, Any]:
 
 
 def validate_region(region: str) -> str:
-    if not REGION_RE.match(region or ""):
+    if not isinstance(region, str) or not REGION_RE.fullmatch(region):
         raise NightfeedError(
             f"invalid region code {region!r}: use letters, digits, '_' or '-' (max 32, starting "
             f"with a letter)"

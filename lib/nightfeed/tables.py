@@ -61,9 +61,10 @@ def _sql_literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def slice_predicate(region: str, ds: str | None = None) -> str:
-    pred = f"region = {_sql_literal(region)}"
-    return pred if ds is None else f"{pred} AND ds = {_sql_literal(ds)}"
+def slice_predicate(region: str, ds: str | None = None, alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    pred = f"{prefix}region = {_sql_literal(region)}"
+    return pred if ds is None else f"{pred} AND {prefix}ds = {_sql_literal(ds)}"
 
 
 def exists(path: str) -> bool:
@@ -103,6 +104,29 @@ def write_slice(
     if not exists(lake_table):
         _create(spark, lake_table, table)
     _with_conflict_retries(lambda: writer.save(lake_table))
+
+
+def replace_rows(
+    spark: SparkSession, df: DataFrame, lake_table: str, table: str, region: str, ds: str, same: str
+) -> None:
+    """In the (region, ds) slice, replace the rows that `same` pairs with a row of `df` (SQL over
+    the stored row `t` and the new row `s`) by df's rows; every other row stays as stored.
+
+    One MERGE: Delta checks it against concurrent writers of the slice, and a conflict is retried
+    on the slice as it is then (reading, editing and rewriting the slice would write back a stale
+    copy and lose the other writer's rows)."""
+    if not exists(lake_table):
+        _create(spark, lake_table, table)
+    rows = conform(df, table)
+    condition = f"{slice_predicate(region, ds, 't')} AND ({same})"
+    _with_conflict_retries(
+        lambda: DeltaTable.forPath(spark, lake_table)
+        .alias("t")
+        .merge(rows.alias("s"), condition)
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
 
 
 def _slowed_for_tests(df: DataFrame, lake_table: str) -> DataFrame:
@@ -255,6 +279,9 @@ class LakeTables:
 
     def write_slice(self, name: str, df: DataFrame, region: str, ds: str) -> None:
         write_slice(self.spark, df, self.path(name), name, region, ds)
+
+    def replace_rows(self, name: str, df: DataFrame, region: str, ds: str, same: str) -> None:
+        replace_rows(self.spark, df, self.path(name), name, region, ds, same)
 
     def slice_rows(self, name: str, region: str, ds: str) -> int:
         """Rows of the slice from the Delta log's statistics (no Spark job)."""

@@ -109,3 +109,26 @@ def test_registering_one_family_stores_the_others_row_unchanged(spark, lake):
         audit = {**base, "model_version": version, "model_type": "audit-prior", "validation_metrics": None}
         register(t, audit, "US", "2026-11-25")
         assert feed_row() == first
+
+
+def test_two_families_registered_at_once_both_stay(spark, lake):
+    """A nightly and an ad-hoc run registering the two families of one slice concurrently: each
+    update is checked against the other and retried on the fresh slice, so neither row is lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nightfeed.tables import LakeTables
+
+    t = LakeTables(spark, lake.root)
+    base = {"region": "US", "ds": "2026-11-25", "params": "{}", "artifact_path": "x", "n_users": 1}
+    base |= {"n_items": 1, "n_interactions": 1, "validation_metrics": None}
+
+    def register_family(model_type):
+        for k in range(3):
+            register(
+                t, {**base, "model_version": f"{model_type}-{k}", "model_type": model_type}, "US", base["ds"]
+            )
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(register_family, ["ease", "audit-prior"]))
+    rows = t.read_slice("gold/model_registry", "US", base["ds"]).collect()
+    assert sorted(r.model_version for r in rows) == ["audit-prior-2", "ease-2"]

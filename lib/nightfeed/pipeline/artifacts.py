@@ -143,17 +143,12 @@ def latest_meta(t: LakeTables, lake: Lake, region: str, first_ds: str, before_ds
 def register(t: LakeTables, row: dict, region: str, ds: str) -> None:
     """Replace this model family's row of the (region, ds) registry slice, keeping the other
     family's row (the feed's model and the audit classifier share the slice)."""
-    audit = row["model_type"].startswith(AUDIT_PREFIX)
-    kept = [
-        r.asDict()
-        for r in t.read_slice("gold/model_registry", region, ds).collect()
-        if r["model_type"].startswith(AUDIT_PREFIX) != audit
-    ]
-    # The stored order of a map's keys follows the order it was given in: sorted, so a row
-    # carried over by the other family's rewrite is stored exactly as before.
-    rows = [{**r, "validation_metrics": _sorted(r["validation_metrics"])} for r in [*kept, row]]
-    frame = t.spark.createDataFrame(rows, schemas.load("gold_model_registry"))
-    t.write_slice("gold/model_registry", frame, region, ds)
+    frame = t.spark.createDataFrame(
+        [{**row, "validation_metrics": _sorted(row["validation_metrics"])}],
+        schemas.load("gold_model_registry"),
+    )
+    family = f"startswith(t.model_type, '{AUDIT_PREFIX}') = startswith(s.model_type, '{AUDIT_PREFIX}')"
+    t.replace_rows("gold/model_registry", frame, region, ds, family)
 
 
 def _sorted(metrics: dict | None) -> dict | None:
