@@ -28,6 +28,23 @@ def test_user_feed_live_and_by_ds(published):
     assert text.splitlines()[2].split() == ["1", "i1", "1.0000", "cf", "m2"]
 
 
+def test_ids_with_terminal_escapes_are_printed_escaped():
+    """An id carrying ANSI/OSC sequences (ESC [ 2J clears the screen, ESC ] 0 ; ... BEL retitles the
+    terminal) is shown as escapes in the tables and notes, never sent to the terminal raw."""
+    hostile = "u1\x1b[2J\x1b]0;owned\x07\r\x9b31m"
+    feed = {"user_id": hostile, "region": "US", "ds": "2026-11-25", "feeds_table_version": 1}
+    feed["items"] = [{"rank": 1, "item_id": hostile, "score": 1.0, "source": "cf", "model_version": "m"}]
+    queue = {"region": "US", "ds": "2026-11-25", "queued": 1}
+    queue["items"] = [
+        {"rank": 1, "item_id": hostile, "risk_score": 0.5, "expected_views": 1.0, "priority": 0.5}
+        | {"held": False, "reasons": [hostile]}
+    ]
+    note = text_tables.taken_down_note("2026-11-25", {"videos": 1, "feed_slots": 1, "item_ids": [hostile]})
+    for text in (text_tables.format_feed(feed), text_tables.format_audit_queue(queue), note):
+        assert not any(ord(c) < 32 and c != "\n" or 127 <= ord(c) < 160 for c in text)
+        assert "u1\\x1b[2J\\x1b]0;owned\\x07\\r\\x9b31m" in text
+
+
 def test_rollback_target_resolves_like_a_rollback(published):
     assert readonly.rollback_target(published.root, "US", None, 1, ["approved"])["live_ds"] == "2026-11-24"
     by_ds = readonly.rollback_target(published.root, "US", "2026-11-25", None, ["approved"])

@@ -21,6 +21,7 @@ from .cli_args import (
 )
 from .errors import NightfeedError
 from .pipeline import registry
+from .text_tables import printable
 
 
 def _add_slice_args(p: argparse.ArgumentParser, region_required: bool = True) -> None:
@@ -45,7 +46,7 @@ def _stage_options(p: argparse.ArgumentParser, options) -> None:
 
 
 def _fail(exc: Exception) -> int:
-    print(f"error: {exc}", file=sys.stderr)
+    print(f"error: {printable(exc)}", file=sys.stderr)  # one line, whatever ids the message quotes
     return 2
 
 

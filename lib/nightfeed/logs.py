@@ -47,3 +47,17 @@ def configure_python_logging() -> None:
 
 def spark_log_level() -> str:
     return "INFO" if verbose() else os.environ.get("NIGHTFEED_SPARK_LOG_LEVEL", "ERROR")
+
+
+# Where Spark logs a failed task's whole Java stack trace (the executor, in local mode the
+# driver's own JVM) and the job it aborts. The jobs turn the failure into one `error:` line (and
+# the exception they catch carries the trace): unless --verbose, these stay off stderr.
+TASK_FAILURE_LOGGERS = ("org.apache.spark.executor.Executor", "org.apache.spark.scheduler.TaskSetManager")
+
+
+def quiet_task_failures(spark) -> None:
+    if verbose():
+        return
+    log4j = spark.sparkContext._jvm.org.apache.logging.log4j
+    for name in TASK_FAILURE_LOGGERS:
+        log4j.core.config.Configurator.setLevel(name, log4j.Level.OFF)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyspark
 from pyspark.sql import SparkSession
 
-from .logs import spark_log_level
+from .logs import quiet_task_failures, spark_log_level
 
 # The pip package delta-spark==4.4.1 is the Python API; its JVM jar 4.4.1 is not published on
 # Maven Central (404), so we resolve the newest published jar built for Spark 4.1.
@@ -112,6 +112,7 @@ def build_session(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(spark_log_level())
+    quiet_task_failures(spark)
     return spark
 
 

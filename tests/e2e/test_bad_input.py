@@ -224,3 +224,31 @@ def test_a_truncated_compressed_file_is_a_clear_error_and_writes_nothing(spark, 
         pipeline.run(spark, lake, "ingest_events", "QQ", DS, nightly_cfg("QQ"))
     assert not tables.exists(lake.table("bronze/events"))
     assert not tables.exists(lake.table("bronze/events_quarantine"))
+
+
+def test_the_command_line_says_a_truncated_file_in_one_line_without_a_stack_trace(tmp_path):
+    """What an operator sees: `nightfeed stage ingest_events` on a cut-off gzip prints its one error
+    line, and Spark's task failure (a Java stack trace of ~45 lines) stays off stderr."""
+    import gzip
+    import os
+    import subprocess
+    import sys
+
+    folder = config.Lake(tmp_path).landing("events", "QQ", DS)
+    folder.mkdir(parents=True)
+    packed = gzip.compress(b"\n".join(ev(event_id=f"z{i}") for i in range(2000)) + b"\n")
+    (folder / "b.jsonl.gz").write_bytes(packed[: len(packed) // 2])
+    run = subprocess.run(
+        [sys.executable, "-m", "nightfeed.cli", "stage", "ingest_events", "--region", "QQ", "--ds", DS],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NIGHTFEED_LAKE": str(tmp_path), "NIGHTFEED_VERBOSE": "0"},
+        timeout=300,
+    )
+    errors = [line for line in run.stderr.splitlines() if not line.startswith("WARNING: Using incubator")]
+    assert run.returncode == 2
+    assert (
+        len(errors) == 1
+        and errors[0].startswith("error: ingest bronze/events QQ")
+        and "b.jsonl.gz" in errors[0]
+    )
