@@ -14,6 +14,7 @@ LAYERS = [
     {"pipeline"},
     {
         "events",
+        "landing_files",
         "catalog",
         "features",
         "scoring",
@@ -42,6 +43,7 @@ LAYERS = [
     },
     {
         "tables",
+        "table_registry",
         "readonly",
         "spark",
         "venv_spark",

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from nightfeed import events
+from nightfeed import events, landing_files
 
 DS = "2026-11-25"
 
@@ -88,7 +88,7 @@ def test_every_line_ending_splits_lines_and_bad_bytes_are_invalid_encoding(spark
     (tmp_path / "a.jsonl").write_bytes(f"{lf}\n{crlf}\r\n{cr}\r{cr_only}".encode())
     bad = line(event_id="latin1").encode().replace(b"latin1", b"latin\xe9")
     (tmp_path / "b.jsonl").write_bytes(bad + b"\n")
-    lines = events.read_lines(spark, tmp_path)
+    lines = landing_files.read_lines(spark, tmp_path)
     result = events.classify_events(lines, "US", DS, late_tolerance_hours=6)
     assert sorted(r["event_id"] for r in result.valid.collect()) == ["cr0", "cr1", "cr2", "e0", "e1", "e2"]
     (q,) = result.quarantine.collect()
@@ -138,7 +138,7 @@ def test_missing_landing_folder_is_a_clear_error(spark, tmp_path):
     from nightfeed.errors import NightfeedError
 
     with pytest.raises(NightfeedError, match="landing folder not found"):
-        events.read_lines(spark, tmp_path / "nope")
+        landing_files.read_lines(spark, tmp_path / "nope")
 
 
 def test_compressed_files_are_read_and_a_subfolder_is_a_clear_error(spark, tmp_path):
@@ -151,7 +151,7 @@ def test_compressed_files_are_read_and_a_subfolder_is_a_clear_error(spark, tmp_p
     (tmp_path / "_SUCCESS").write_text("")
     (tmp_path / "_temporary").mkdir()
     (tmp_path / "_temporary" / "part-9.jsonl").write_text('{"a": 9}\n')
-    lines = events.read_lines(spark, tmp_path).orderBy("value").collect()
+    lines = landing_files.read_lines(spark, tmp_path).orderBy("value").collect()
     assert [(r.value, r.source_file) for r in lines] == [
         ('{"a": 1}', "part-0.jsonl.gz"),
         ('{"a": 2}', "part-0.jsonl.gz"),
@@ -160,13 +160,13 @@ def test_compressed_files_are_read_and_a_subfolder_is_a_clear_error(spark, tmp_p
     (tmp_path / "late").mkdir()
     (tmp_path / "late" / "part-2.jsonl").write_text('{"a": 4}\n')
     with pytest.raises(NightfeedError, match=r"holds subfolders \['late'\]: deliver the files directly"):
-        events.read_lines(spark, tmp_path)
+        landing_files.read_lines(spark, tmp_path)
 
 
 def test_empty_folder_and_empty_files_read_as_no_lines(spark, tmp_path):
-    assert events.read_lines(spark, tmp_path).count() == 0
+    assert landing_files.read_lines(spark, tmp_path).count() == 0
     (tmp_path / "empty.jsonl").write_text("")
-    assert events.read_lines(spark, tmp_path).count() == 0
+    assert landing_files.read_lines(spark, tmp_path).count() == 0
 
 
 def test_only_a_failed_file_read_is_named_as_an_unreadable_file():
@@ -176,7 +176,7 @@ def test_only_a_failed_file_read_is_named_as_an_unreadable_file():
         "SQLSTATE: KD001\n\tat org.apache...\n"
         "Caused by: java.io.EOFException: Unexpected end of input stream\n"
     )
-    assert events.unreadable_file(RuntimeError(spark_error)) == (
+    assert landing_files.unreadable_file(RuntimeError(spark_error)) == (
         "/lake/x/a.jsonl.gz (java.io.EOFException: Unexpected end of input stream)"
     )
-    assert events.unreadable_file(RuntimeError("[DIVIDE_BY_ZERO] Division by zero")) is None
+    assert landing_files.unreadable_file(RuntimeError("[DIVIDE_BY_ZERO] Division by zero")) is None

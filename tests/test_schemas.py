@@ -1,17 +1,17 @@
 from pathlib import Path
 
-from nightfeed import schemas, tables
+from nightfeed import schemas, table_registry
 
 
 def test_every_table_schema_loads_and_has_its_partition_columns():
-    for name, table in tables.TABLES.items():
+    for name, table in table_registry.TABLES.items():
         assert table.name == name
         assert set(table.partition_columns) <= set(schemas.field_names(table.schema)), name
 
 
 def test_every_schema_file_is_used():
     files = {p.stem for p in Path(schemas.schemas_dir()).glob("*.json")}
-    used = {t.schema for t in tables.TABLES.values()} | {
+    used = {t.schema for t in table_registry.TABLES.values()} | {
         "landing_events",
         "landing_items",
         "landing_moderation",

@@ -4,15 +4,17 @@ never duplicate, missing inputs are clear errors, the pointer table holds one ro
 import pytest
 
 from helpers import feed_rows
-from nightfeed import tables
+from nightfeed import table_registry, tables
 from nightfeed.errors import NightfeedError
 from nightfeed.tables import LakeTables
 
 
 def test_every_registered_table_has_a_schema_and_partitions():
-    assert tables.TABLES["gold/feed_pointer"].partition_columns == ("region",)
+    assert table_registry.TABLES["gold/feed_pointer"].partition_columns == ("region",)
     assert all(
-        t.partition_columns == ("region", "ds") for n, t in tables.TABLES.items() if n != "gold/feed_pointer"
+        t.partition_columns == ("region", "ds")
+        for n, t in table_registry.TABLES.items()
+        if n != "gold/feed_pointer"
     )
 
 

@@ -139,11 +139,11 @@ def cmd_audit_queue(args) -> int:
 
 
 def cmd_maintain(args) -> int:
-    from .pipeline import publish
+    from .pipeline import retention
 
     m = config.default_settings().maintenance
     hours = args.retention_hours if args.retention_hours is not None else m.retention_hours
-    out = publish.maintain(
+    out = retention.maintain(
         _session("nightfeed-maintain"), config.Lake.default(), hours, m, args.dry_run, args.force
     )
     print(json.dumps(out, default=str))

@@ -41,18 +41,14 @@ def table_version(path: Path) -> int | None:
 
 def table_property(path: Path, key: str) -> str | None:
     """A table property (`delta.logRetentionDuration`, ...) as the latest metadata holds it."""
-    from deltalake import DeltaTable
-
-    return DeltaTable(str(path)).metadata().configuration.get(key)
+    return _table(path.parent, path.name).metadata().configuration.get(key)
 
 
 def version_files(path: Path, version: int) -> list[str] | None:
     """The data files of the table at `version`; None when the log no longer holds that version."""
-    from deltalake import DeltaTable
-
     try:
-        return DeltaTable(str(path), version=version).file_uris()
-    except Exception:  # noqa: BLE001 - delta-rs raises plain errors for versions it cannot rebuild
+        return _table(path.parent, path.name, version).file_uris()
+    except NightfeedError:
         return None
 
 

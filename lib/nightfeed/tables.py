@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from delta.tables import DeltaTable
@@ -14,43 +13,8 @@ from pyspark.sql import functions as F
 
 from . import readonly, schemas
 from .errors import NightfeedError
+from .table_registry import TABLES
 
-
-@dataclass(frozen=True)
-class Table:
-    """A Delta table of the lake: its name (path under the lake root), schema file and partitions."""
-
-    name: str
-    schema: str  # schemas/<schema>.json
-    partition_columns: tuple[str, ...] = ("region", "ds")
-
-
-# The table registry: every table of the lake, named once.
-TABLES: dict[str, Table] = {
-    t.name: t
-    for t in (
-        Table("bronze/events", "bronze_events"),
-        Table("bronze/events_quarantine", "quarantine"),
-        Table("bronze/items", "bronze_items"),
-        Table("bronze/items_quarantine", "quarantine"),
-        Table("bronze/moderation_decisions", "bronze_moderation_decisions"),
-        Table("bronze/moderation_quarantine", "quarantine"),
-        Table("silver/item_risk_features", "silver_item_risk_features"),
-        Table("gold/audit_queue", "gold_audit_queue"),
-        Table("gold/audit_metrics", "gold_audit_metrics"),
-        Table("silver/interactions", "silver_interactions"),
-        Table("silver/exclusions", "silver_exclusions"),
-        Table("silver/feed_candidates", "feeds"),
-        Table("silver/feed_slots_without_holds", "silver_feed_slots_without_holds"),
-        Table("gold/user_features", "gold_user_features"),
-        Table("gold/item_features", "gold_item_features"),
-        Table("gold/model_registry", "gold_model_registry"),
-        Table("gold/model_metrics", "gold_model_metrics"),
-        Table("gold/feeds", "feeds"),
-        Table("gold/feed_metrics", "gold_feed_metrics"),
-        Table("gold/feed_pointer", "gold_feed_pointer", ("region",)),  # one row per region, not per run
-    )
-}
 CONFLICT_RETRIES = 6
 COMMIT_FILE = re.compile(r"\d{20}\.(json|checkpoint)")  # a commit or checkpoint in _delta_log
 # Delta's optimistic-concurrency failures (and a create racing another create): safe to retry.
@@ -172,16 +136,11 @@ def _create(spark: SparkSession, lake_table: str, table: str) -> None:
             time.sleep(0.5 * 2**attempt)
 
 
-def keep_log_days(spark: SparkSession, lake_table: str, days: int) -> None:
-    """Raise the table's `delta.logRetentionDuration` to `days` (never lowers it; a metadata commit
-    only when it changes). Time travel to a version needs its log: Delta's default keeps 30 days."""
-    current = readonly.table_property(Path(lake_table), "delta.logRetentionDuration") or "interval 30 days"
-    found = re.fullmatch(r"interval (\d+) days?", current.strip().lower())
-    if found and int(found.group(1)) >= days:
-        return
+def set_properties(spark: SparkSession, lake_table: str, properties: dict[str, str]) -> None:
+    """Set table properties (`delta.logRetentionDuration`, ...): one metadata commit."""
     quoted = lake_table.replace("`", "``")
-    setting = f"'delta.logRetentionDuration' = 'interval {days} days'"
-    _with_conflict_retries(lambda: spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES ({setting})"))
+    settings = ", ".join(f"{_sql_literal(k)} = {_sql_literal(v)}" for k, v in properties.items())
+    _with_conflict_retries(lambda: spark.sql(f"ALTER TABLE delta.`{quoted}` SET TBLPROPERTIES ({settings})"))
 
 
 def latest_version(spark: SparkSession, lake_table: str) -> int:

@@ -17,7 +17,7 @@ from helpers import DS, ROOT, land_tiny, landing_lines, nightly_cfg, shift, writ
 from nightfeed import pipeline, readonly, tables
 from nightfeed.config import Lake
 from nightfeed.errors import NightfeedError
-from nightfeed.pipeline import publish
+from nightfeed.pipeline import publish, retention
 from nightfeed.pipeline.checks import checks_dir
 from nightfeed.tables import LakeTables
 
@@ -240,10 +240,10 @@ def test_publish_then_rollback_by_ds_and_by_version(spark, next_lake):
         publish.rollback(spark, next_lake, "AA", to_ds="2020-01-01", eligible=["approved"])
     m = nightly_cfg("AA").maintenance
     with pytest.raises(NightfeedError, match=r"retention 0 h is below Delta's 168 h safety default.*--force"):
-        publish.maintain(spark, next_lake, 0, m)
+        retention.maintain(spark, next_lake, 0, m)
     with pytest.raises(NightfeedError, match="rollback_days = 0: must be at least 1"):
-        publish.maintain(spark, next_lake, 336, dataclasses.replace(m, rollback_days=0))
-    kept = publish.maintain(spark, next_lake, 0, m, force=True)
+        retention.maintain(spark, next_lake, 336, dataclasses.replace(m, rollback_days=0))
+    kept = retention.maintain(spark, next_lake, 0, m, force=True)
     assert kept["retention_hours_used"] >= 7 * 24 and "vacuum" not in kept["tables"]["gold/feeds"]
     assert sorted(map(tuple, publish.live_feed(spark, next_lake, "AA").collect())) == first_rows
     log_days = readonly.table_property(next_lake.root / "gold/feeds", "delta.logRetentionDuration")
@@ -264,7 +264,7 @@ def test_vacuum_never_runs_when_a_live_feeds_version_has_lost_its_log(spark, nex
     latest = RustTable(str(feeds)).version()
     for old in range(latest):  # what Delta's log clean-up does to commits past the retention
         (feeds / "_delta_log" / f"{old:020d}.json").unlink()
-    out = publish.maintain(spark, next_lake, 200, nightly_cfg("AA").maintenance)
+    out = retention.maintain(spark, next_lake, 200, nightly_cfg("AA").maintenance)
     assert "whose Delta log is gone: vacuum skipped" in out["tables"]["gold/feeds"]["vacuum"]
     assert all(os.path.exists(f) for f in live_files)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import readonly
 from ..pipeline.runner import tagged_stage
-from ..tables import TABLES
+from ..table_registry import TABLES
 
 EXECUTION_START = "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart"
 

@@ -16,7 +16,8 @@ from ..config import Lake
 from ..evaluation.matrices import encode, relevant_sets
 from ..evaluation.protocol import fit_and_score
 from ..settings import RegionConfig
-from ..tables import TABLES, LakeTables
+from ..table_registry import TABLES
+from ..tables import LakeTables
 from .artifacts import registered_model, registered_params
 from .inputs import catalog_snapshot, shift, window_events
 

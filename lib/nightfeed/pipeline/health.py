@@ -12,7 +12,8 @@ from .. import schemas
 from ..config import Lake
 from ..feed_health import feed_aggregates, health_metrics, hold_effects, model_metrics
 from ..settings import RegionConfig
-from ..tables import TABLES, LakeTables
+from ..table_registry import TABLES
+from ..tables import LakeTables
 from .inputs import held_items, violation_labels
 
 CATALOG = ("item_id", "creator_id", "created_ts", "moderation_status", "is_fresh")

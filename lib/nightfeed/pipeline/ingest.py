@@ -6,7 +6,7 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import catalog
+from .. import catalog, landing_files
 from .. import events as ev
 from .. import moderation as mod
 from ..config import Lake
@@ -34,7 +34,7 @@ def _land(
         counts = result.frame.groupBy("reason").count().collect()
     except Exception as exc:
         result.frame.unpersist()
-        unreadable = ev.unreadable_file(exc)
+        unreadable = landing_files.unreadable_file(exc)
         if unreadable is None:
             raise
         raise NightfeedError(
@@ -89,7 +89,7 @@ def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     if summary is None:
         prior = _prior_ids(t, "bronze/events", region, ds, cfg)
         result = ev.classify_events(
-            ev.read_lines(spark, folder),
+            landing_files.read_lines(spark, folder),
             region,
             ds,
             cfg.ingest.late_arrival_tolerance_hours,
@@ -100,7 +100,7 @@ def ingest_events(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Re
     item_dir = lake.landing("items", region, ds)
     if item_dir.is_dir():
         items = catalog.classify_items(
-            ev.read_lines(spark, item_dir),
+            landing_files.read_lines(spark, item_dir),
             region,
             ds,
             cfg.ingest.late_arrival_tolerance_hours,
@@ -135,6 +135,6 @@ def ingest_moderation(spark: SparkSession, lake: Lake, region: str, ds: str, cfg
         return {"lines_read": 0, "valid": 0, "quarantined": 0, "note": f"no moderation delivery at {folder}"}
     prior = _prior_ids(t, "bronze/moderation_decisions", region, ds, cfg)
     result = mod.classify_decisions(
-        ev.read_lines(spark, folder), region, ds, cfg.ingest.late_arrival_tolerance_hours, prior
+        landing_files.read_lines(spark, folder), region, ds, cfg.ingest.late_arrival_tolerance_hours, prior
     )
     return _land(t, result, "bronze/moderation_decisions", "bronze/moderation_quarantine", region, ds, cfg)
