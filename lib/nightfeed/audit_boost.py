@@ -122,8 +122,8 @@ def save(kind: str, model, path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     model.get_booster().save_model(str(path / BOOSTER_FILE))
     params = {
-        kind: {p.name: v for p, v in values.items() if p.name not in UNSAVED_PARAMS}
-        for kind, values in (("set", model._paramMap), ("defaults", model._defaultParamMap))
+        which: {p.name: v for p, v in values.items() if p.name not in UNSAVED_PARAMS}
+        for which, values in (("set", model._paramMap), ("defaults", model._defaultParamMap))
     }
     (path / PARAMS_FILE).write_text(json.dumps(params, sort_keys=True, default=str))
 

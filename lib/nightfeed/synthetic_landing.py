@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .config import Lake
 from .errors import NightfeedError
 from .settings import REVIEW_CAPACITY, SyntheticSettings
 from .synthetic import MALFORMED_KINDS, catalog, events
@@ -36,13 +37,8 @@ def claim_landing(lake_root: Path, region: str, ds: str) -> None:
         )
     if is_synthetic(lake_root):
         return
-    delivered = [
-        str(folder.relative_to(lake_root))
-        for folder in (
-            lake_root / "landing" / kind / f"region={region}" / f"ds={ds}" for kind in LANDED_KINDS
-        )
-        if folder.is_dir() and any(folder.iterdir())
-    ]
+    folders = (Lake(lake_root).landing(kind, region, ds) for kind in LANDED_KINDS)
+    delivered = [str(f.relative_to(lake_root)) for f in folders if f.is_dir() and any(f.iterdir())]
     if delivered:
         raise NightfeedError(
             f"refusing to generate synthetic data into {lake_root}: {', '.join(delivered)} already "
