@@ -98,3 +98,16 @@ def test_benchmark_output_json_is_where_the_one_suite_writes(tmp_path, capsys, m
         .err.strip()
         .startswith("error: --output-json with --suite all: all writes one file")
     )
+
+
+def test_a_stage_takes_only_its_own_options(capsys):
+    """`--model` is train_model's option: given to ingest_events it is refused, not ignored."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["stage", "ingest_events", "--region", "US", "--ds", "2026-11-25", "--model", "als"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: nightfeed stage ingest_events: unrecognized arguments: --model als"]
+    args = cli.build_parser().parse_args(
+        ["stage", "train_model", "--region", "US", "--ds", "2026-11-25", "--model", "als"]
+    )
+    assert (args.stage, args.model_type) == ("train_model", "als")

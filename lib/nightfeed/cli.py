@@ -102,9 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.cmd_report)
 
     p = sub.add_parser("stage", help="run one stage in-process (same as spark-submit jobs/<stage>.py)")
-    p.add_argument("stage", choices=registry.STAGE_NAMES)
-    _add_slice_args(p)
-    _stage_options(p, [o for s in registry.STAGES for o in s.options])
+    stages = p.add_subparsers(dest="stage", required=True, metavar="STAGE", parser_class=Parser)
+    for st in registry.STAGES:  # each stage takes only the options it declares
+        sp = stages.add_parser(st.name, help=f"nightfeed stage {st.name} for one (region, ds)")
+        _add_slice_args(sp)
+        _stage_options(sp, st.options)
+        _add_verbose(sp)
     p.set_defaults(func=commands.cmd_stage)
 
     p = sub.add_parser(
@@ -204,14 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="offline evaluation of models on an interactions file")
     add_evaluate_args(p)
     p.set_defaults(func=commands.cmd_evaluate)
-    for command in sub.choices.values():
-        _add_verbose(command)
+    for name, command in sub.choices.items():
+        if name != "stage":  # given after the stage's name, to that stage's parser
+            _add_verbose(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # named by the stage whose options they are not
+        where = f"nightfeed stage {args.stage}" if args.command == "stage" else "nightfeed"
+        parser.exit(2, f"error: {where}: unrecognized arguments: {' '.join(unknown)}\n")
     logs.set_verbose(args.verbose)
     try:
         return args.func(args)
