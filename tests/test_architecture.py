@@ -10,7 +10,7 @@ from nightfeed.pipeline import registry
 PACKAGE = ROOT / "lib" / "nightfeed"
 # Outermost first; a module may import only from its own layer or layers after it.
 LAYERS = [
-    {"cli", "cli_args", "commands", "bench"},
+    {"cli", "cli_args", "commands", "jobs", "bench"},
     {"pipeline"},
     {
         "events",

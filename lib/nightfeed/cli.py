@@ -6,7 +6,9 @@ User errors (bad arguments, missing inputs, failed checks) print one line `error
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from . import commands, logs
 from .cli_args import (
@@ -57,7 +59,7 @@ def run_job(stage: str, argv: list[str] | None = None) -> int:
     _stage_options(parser, registry.stage(stage).options)
     _add_verbose(parser)
     args = parser.parse_args(argv)
-    logs.set_verbose(args.verbose)
+    _use_settings(args)
     try:
         from .pipeline.runner import print_line, run_stage
 
@@ -68,9 +70,18 @@ def run_job(stage: str, argv: list[str] | None = None) -> int:
 
 
 def _add_verbose(p: argparse.ArgumentParser) -> None:
+    """The options every command and job takes: --verbose, and --conf (sets NIGHTFEED_CONF)."""
     p.add_argument(
         "--verbose", action="store_true", help="Spark INFO logs and progress bars (default: quiet)"
     )
+    p.add_argument("--conf", help="configuration file (default: $NIGHTFEED_CONF, else the packaged defaults)")
+
+
+def _use_settings(args) -> None:
+    """Before anything starts: child processes (spark-submit, Spark's Python workers) inherit both."""
+    logs.set_verbose(args.verbose)
+    if args.conf:
+        os.environ["NIGHTFEED_CONF"] = str(Path(args.conf).absolute())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:  # named by the stage whose options they are not
         where = f"nightfeed stage {args.stage}" if args.command == "stage" else "nightfeed"
         parser.exit(2, f"error: {where}: unrecognized arguments: {' '.join(unknown)}\n")
-    logs.set_verbose(args.verbose)
+    _use_settings(args)
     try:
         return args.func(args)
     except NightfeedError as exc:

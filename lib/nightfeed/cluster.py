@@ -138,11 +138,13 @@ def down() -> list[int]:
 
 
 def package_zip(target: Path | None = None) -> Path:
-    """`lib/nightfeed` (code and its schemas/conf) as a zip for `spark-submit --py-files`."""
+    """`lib/nightfeed` (its code and `resources/`: default conf, schemas, quality suites) as a zip
+    for `spark-submit --py-files`."""
     target = target or PROJECT_ROOT / "build" / "nightfeed.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
     pkg = Path(__file__).resolve().parent
+    shipped = [*pkg.rglob("*.py"), *(f for f in (pkg / "resources").rglob("*") if f.is_file())]
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(pkg.rglob("*.py")):
+        for path in sorted(shipped):
             zf.write(path, Path("nightfeed") / path.relative_to(pkg))
     return target

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import importlib.resources
 import os
 import re
 import tomllib
@@ -19,20 +20,29 @@ from .settings import RegionConfig, parse_region
 
 
 def _project_root() -> Path:
-    """Where conf/ and schemas/ live: $NIGHTFEED_HOME, else the checkout this package is in, else
-    the working directory (a driver importing nightfeed from a --py-files zip)."""
+    """The checkout nightfeed runs from ($NIGHTFEED_HOME, else the folder holding lib/, else the
+    working directory): where the spark-submit shims (jobs/), .cluster/ and build/ are."""
     if os.environ.get("NIGHTFEED_HOME"):
         return Path(os.environ["NIGHTFEED_HOME"])
     checkout = Path(__file__).resolve().parents[2]
-    return checkout if (checkout / "conf").is_dir() else Path.cwd()
+    return checkout if (checkout / "jobs").is_dir() else Path.cwd()
 
 
 PROJECT_ROOT = _project_root()
 REGION_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")  # the whole code: fullmatch
 
 
-def conf_path() -> Path:
-    return Path(os.environ.get("NIGHTFEED_CONF", PROJECT_ROOT / "conf" / "nightfeed.toml"))
+def resource(*parts: str):
+    """A file shipped inside the package (`nightfeed/resources/...`): the default configuration,
+    the table schemas and the quality suites travel with the code (a wheel, a --py-files zip)."""
+    return importlib.resources.files("nightfeed").joinpath("resources", *parts)
+
+
+def conf_path():
+    """The configuration file: `$NIGHTFEED_CONF` (`--conf`), else the defaults shipped with the package."""
+    if os.environ.get("NIGHTFEED_CONF"):
+        return Path(os.environ["NIGHTFEED_CONF"])
+    return resource("nightfeed.toml")
 
 
 def lake_root() -> Path:
@@ -52,7 +62,7 @@ def _deep_merge(base: dict, override: dict) -> dict:
 
 def load_raw(path: Path | None = None) -> dict[str, Any]:
     path = path or conf_path()
-    if not path.exists():
+    if not path.is_file():
         raise NightfeedError(f"configuration file not found: {path}")
     try:
         return tomllib.loads(path.read_text())

@@ -32,7 +32,7 @@ STATUS_PASSED, STATUS_FAILED, STATUS_WARNED = "passed", "failed", "passed_with_w
 
 def load_suite(name: str) -> dict:
     path = schemas_dir() / "quality" / f"{name}.json"
-    if not path.exists():
+    if not path.is_file():
         raise NightfeedError(f"unknown quality suite {name!r} (no {path})")
     suite = json.loads(path.read_text())
     for check in suite["checks"]:

@@ -1,4 +1,5 @@
-"""Table schemas, kept as Spark JSON schema files in `schemas/` and loaded here."""
+"""Table schemas, kept as Spark JSON schema files in the package (`resources/schemas/`, linked from
+the checkout's `schemas/`) and loaded here."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ from pathlib import Path
 
 from pyspark.sql.types import StructType
 
-from .config import PROJECT_ROOT
+from .config import resource
 
 
-def schemas_dir() -> Path:
-    return Path(os.environ.get("NIGHTFEED_SCHEMAS", PROJECT_ROOT / "schemas"))
+def schemas_dir():
+    """`$NIGHTFEED_SCHEMAS`, else the schemas shipped with the package."""
+    return (
+        Path(os.environ["NIGHTFEED_SCHEMAS"]) if os.environ.get("NIGHTFEED_SCHEMAS") else resource("schemas")
+    )
 
 
 @functools.cache
 def load(name: str) -> StructType:
-    """The StructType stored in `schemas/<name>.json`."""
+    """The StructType stored in `<schemas_dir>/<name>.json`."""
     path = schemas_dir() / f"{name}.json"
     return StructType.fromJson(json.loads(path.read_text()))
 
