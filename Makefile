@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: install install-airflow demo test test-fast lint bench clean cluster-up cluster-down dist
+.PHONY: install install-airflow demo test test-fast lint bench clean cluster-up cluster-down dist config-docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ cluster-up: install
 
 cluster-down:
 	$(BIN)/nightfeed cluster down
+
+## config-docs: the packaged TOML's [defaults] block and docs/configuration.md, from lib/nightfeed/settings.py
+config-docs: install
+	$(BIN)/python -m nightfeed.config_docs
 
 ## dist: build/nightfeed.zip for spark-submit --py-files
 dist: install

