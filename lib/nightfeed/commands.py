@@ -202,7 +202,7 @@ def cmd_evaluate(args) -> int:
     names = [
         m.strip() for arg in (args.model or ["popularity,als,ease,auto"]) for m in arg.split(",") if m.strip()
     ]
-    offline.evaluate_file(
+    source = offline.InteractionsFile(
         args.input,
         args.format,
         args.sep,
@@ -210,20 +210,26 @@ def cmd_evaluate(args) -> int:
         args.item_col,
         args.weight_col,
         args.time_col,
-        not args.no_header,
-        names,
-        args.k,
-        args.seed,
-        args.split,
-        args.test_fraction,
-        args.time_budget,
-        args.output_json,
-        transform=None
-        if args.confidence is None
-        else {
+        header=not args.no_header,
+    )
+    transform = None
+    if args.confidence is not None:
+        transform = {
             "confidence": args.confidence,
             "confidence_alpha": args.confidence_alpha,
             "confidence_eps": args.confidence_eps,
-        },
+        }
+    offline.evaluate_file(
+        source,
+        offline.Evaluation(
+            names,
+            args.k,
+            args.seed,
+            args.split,
+            args.test_fraction,
+            args.time_budget,
+            args.output_json,
+            transform,
+        ),
     )
     return 0

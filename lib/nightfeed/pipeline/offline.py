@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -111,38 +112,59 @@ def format_table(results: list[dict], k: int) -> str:
     return "\n".join(lines)
 
 
-def evaluate_file(
-    path: str,
-    fmt: str,
-    sep: str,
-    user_col,
-    item_col,
-    weight_col,
-    time_col,
-    header: bool,
-    names: list[str],
-    k: int,
-    seed: int,
-    split_method: str,
-    test_fraction: float,
-    time_budget_s: float,
-    output_json: str | None,
-    transform: dict | None = None,
-) -> list[dict]:
+@dataclass(frozen=True)
+class InteractionsFile:
+    """Where a user's interactions are and how to read them (`nightfeed evaluate --input ...`)."""
+
+    path: str
+    fmt: str
+    sep: str = ","
+    user_col: str | None = None
+    item_col: str | None = None
+    weight_col: str | None = None
+    time_col: str | None = None
+    header: bool = True
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Which models to compare on the file, on which split, and where the JSON goes."""
+
+    names: list[str]
+    k: int
+    seed: int
+    split_method: str
+    test_fraction: float
+    time_budget_s: float
+    output_json: str | None = None
+    transform: dict | None = None
+
+
+def evaluate_file(source: InteractionsFile, run: Evaluation) -> list[dict]:
     """Load a user's interactions file, compare the named models on one split, print the table
     (and write the JSON); bad options and bad files are NightfeedErrors naming the problem."""
+    names = run.names
     if not names:
         raise NightfeedError(f"--model names no model; choose from {', '.join(models.MODEL_NAMES)}")
     unknown = [m for m in names if m not in models.MODEL_NAMES]
     if unknown:
         raise NightfeedError(f"unknown --model {unknown}; choose from {', '.join(models.MODEL_NAMES)}")
-    if k < 1:
+    if run.k < 1:
         raise NightfeedError("--k must be at least 1")
-    if time_budget_s < 0:
-        raise NightfeedError(f"--time-budget must be at least 0 seconds, got {time_budget_s:g}")
-    df = load_interactions(path, fmt, sep, user_col, item_col, weight_col, time_col, header=header)
-    if split_method != "stratified" and fmt == "csv" and not time_col:
-        raise NightfeedError(f"--split {split_method} needs --time-col")
+    if run.time_budget_s < 0:
+        raise NightfeedError(f"--time-budget must be at least 0 seconds, got {run.time_budget_s:g}")
+    df = load_interactions(
+        source.path,
+        source.fmt,
+        source.sep,
+        source.user_col,
+        source.item_col,
+        source.weight_col,
+        source.time_col,
+        header=source.header,
+    )
+    if run.split_method != "stratified" and source.fmt == "csv" and not source.time_col:
+        raise NightfeedError(f"--split {run.split_method} needs --time-col")
     if "spark-als" in names:
         from ..spark import build_session
 
@@ -150,22 +172,22 @@ def evaluate_file(
     results = compare(
         df,
         names,
-        split_method,
-        test_fraction,
-        seed,
-        k,
-        time_budget_s=time_budget_s,
-        weighted=bool(weight_col),
-        transform=transform,
+        run.split_method,
+        run.test_fraction,
+        run.seed,
+        run.k,
+        time_budget_s=run.time_budget_s,
+        weighted=bool(source.weight_col),
+        transform=run.transform,
     )
-    print(format_table(results, k))
-    if output_json:
+    print(format_table(results, run.k))
+    if run.output_json:
         try:
-            Path(output_json).write_text(json.dumps(results, indent=1))
+            Path(run.output_json).write_text(json.dumps(results, indent=1))
         except OSError as exc:
             raise NightfeedError(
-                f"cannot write --output-json {output_json}: {exc.strerror or exc} "
+                f"cannot write --output-json {run.output_json}: {exc.strerror or exc} "
                 "(the table above is the result)"
             ) from None
-        print(f"wrote {output_json}")
+        print(f"wrote {run.output_json}")
     return results
