@@ -20,7 +20,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 
-$(STAMP): $(BIN)/python setup.cfg pyproject.toml lib/nightfeed/spark.py lib/nightfeed/venv_spark.py lib/nightfeed/jvm_warmup.py lib/nightfeed/logs.py
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml lib/nightfeed/runtime/spark.py lib/nightfeed/runtime/venv_spark.py lib/nightfeed/runtime/jvm_warmup.py lib/nightfeed/runtime/logs.py
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/nightfeed setup-spark
 	touch $@
@@ -63,9 +63,9 @@ cluster-up: install
 cluster-down:
 	$(BIN)/nightfeed cluster down
 
-## config-docs: the packaged TOML's [defaults] block and docs/configuration.md, from lib/nightfeed/settings.py
+## config-docs: the packaged TOML's [defaults] block and docs/configuration.md, from lib/nightfeed/configuration/settings.py
 config-docs: install
-	$(BIN)/python -m nightfeed.config_docs
+	$(BIN)/python -m nightfeed.configuration.reference
 
 ## dist: build/nightfeed.zip for spark-submit --py-files
 dist: install

@@ -2,7 +2,7 @@
 
 import sys
 
-from nightfeed.cli import main
+from nightfeed.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["evaluate", *sys.argv[1:]]))

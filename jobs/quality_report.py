@@ -4,7 +4,7 @@
 import sys
 from pathlib import Path
 
-from nightfeed.cli import run_job
+from nightfeed.cli.main import run_job
 
 if __name__ == "__main__":
     sys.exit(run_job(Path(__file__).stem))

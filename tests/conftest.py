@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def spark():
-    from nightfeed.spark import build_session
+    from nightfeed.runtime.spark import build_session
 
     session = build_session(
         "nightfeed-tests",
@@ -53,7 +53,7 @@ def spark():
 
 @pytest.fixture
 def lake(tmp_path, monkeypatch):
-    from nightfeed.config import Lake
+    from nightfeed.configuration.config import Lake
 
     monkeypatch.setenv("NIGHTFEED_LAKE", str(tmp_path / "lake"))
     return Lake(tmp_path / "lake")
@@ -64,8 +64,8 @@ def published(spark, tmp_path_factory):
     """US feeds for two days (versions 1 and 2) and a rewrite of the second day (version 3); the
     pointer at version 2. Tests that move the pointer leave it there again."""
     from helpers import feed_rows
-    from nightfeed.config import Lake
-    from nightfeed.tables import LakeTables
+    from nightfeed.configuration.config import Lake
+    from nightfeed.lake.tables import LakeTables
 
     root = tmp_path_factory.mktemp("published")
     t = LakeTables(spark, root)

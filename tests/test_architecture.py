@@ -8,59 +8,30 @@ from helpers import ROOT
 from nightfeed.pipeline import registry
 
 PACKAGE = ROOT / "lib" / "nightfeed"
-# Outermost first; a module may import only from its own layer or layers after it.
+# The layers by package, outermost first; a module may import only from its own layer or layers
+# after it.
 LAYERS = [
-    {"cli", "cli_args", "commands", "jobs", "bench"},
-    {"pipeline"},
-    {
-        "events",
-        "landing_files",
-        "catalog",
-        "features",
-        "scoring",
-        "scoring_spark",
-        "feed_rules",
-        "quality",
-        "quality_frames",
-        "reports",
-        "morning_report",
-        "feed_health",
-        "synthetic",
-        "synthetic_landing",
-        "synthetic_items",
-        "synthetic_review",
-        "moderation",
-        "audit_features",
-        "audit_model",
-        "audit_evidence",
-        "audit_boost",
-        "audit_queue",
-        "audit_eval",
-        "audit_report",
-        "models",
-        "evaluation",
-        "cluster",
-    },
-    {
-        "tables",
-        "table_registry",
-        "readonly",
-        "spark",
-        "venv_spark",
-        "jvm_warmup",
-        "logs",
-        "config",
-        "settings",
-        "schemas",
-        "days",
-        "errors",
-        "vocabulary",
-        "settings_rules",
-        "config_docs",
-        "topk",
-        "text_tables",
-    },
+    {"cli", "jobs", "bench"},  # entry points: argument parsing, the benchmarks
+    {"pipeline"},  # stages: read inputs, call the domain, write one slice
+    {"ingest", "feeds", "models", "evaluation", "audit", "quality", "reports", "synthetic"},  # domain
+    {"lake", "runtime", "configuration", "core"},  # foundations
 ]
+
+
+def test_the_package_is_its_subpackages():
+    """No top-level module but __init__: every module lives in the package of its domain, and every
+    package says what it is for."""
+    assert [p.name for p in PACKAGE.glob("*.py")] == ["__init__.py"]
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert packages == set().union(*LAYERS)
+    for package in packages:
+        assert ast.get_docstring(ast.parse((PACKAGE / package / "__init__.py").read_text())), package
+
+
+def test_the_runtime_never_imports_the_benchmarks():
+    for module, deps in graph().items():
+        if not module.startswith(("nightfeed.bench", "nightfeed.cli")):
+            assert not any(d.startswith("nightfeed.bench") for d in deps), module
 
 
 def module_name(path: Path) -> str:
@@ -135,7 +106,7 @@ def test_imports_point_inward_only():
 
 
 # Modules that are one concept and longer than most, with why (split by concept, not by length).
-ONE_CONCEPT = {"nightfeed.settings": "every configuration key, declared once, and their parsing"}
+ONE_CONCEPT = {"nightfeed.configuration.settings": "every configuration key, declared once, and its parsing"}
 
 
 def test_modules_stay_short():

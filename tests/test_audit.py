@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nightfeed import audit_eval, audit_queue
+from nightfeed.audit import metrics as audit_eval
+from nightfeed.audit import queue as audit_queue
 
 
 def queue():
@@ -155,7 +156,7 @@ def test_reasons_name_what_is_far_from_the_region_median():
 def test_the_audit_page_shows_every_order_and_the_ceiling():
     import re
 
-    from nightfeed import audit_report
+    from nightfeed.audit import report as audit_report
 
     q = queue().assign(risk_score=0.5, priority=1.0, held=False, reasons=[["reports"]] * 5)
     metrics = audit_eval.evaluate(q, capacity=2)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from nightfeed.audit_evidence import MAX_EVIDENCE, VIEWING_COUNTS, evidence, fit_rates
+from nightfeed.audit.evidence import MAX_EVIDENCE, VIEWING_COUNTS, evidence, fit_rates
 
 COLUMNS = sorted({*VIEWING_COUNTS, *VIEWING_COUNTS.values()})
 

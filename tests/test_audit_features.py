@@ -5,8 +5,9 @@ import datetime as dt
 import pytest
 
 from helpers import EVENT_COLUMNS, nightly_cfg
-from nightfeed import config, pipeline
-from nightfeed.tables import LakeTables
+from nightfeed import pipeline
+from nightfeed.configuration import config
+from nightfeed.lake.tables import LakeTables
 
 DS = "2026-11-25"
 NEXT = "2026-11-26"

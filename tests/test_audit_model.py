@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from nightfeed.audit_eval import average_precision
-from nightfeed.audit_features import FEATURES
-from nightfeed.audit_model import BASE_RATE, AuditModel, bucket_rates, platt
+from nightfeed.audit.features import FEATURES
+from nightfeed.audit.metrics import average_precision
+from nightfeed.audit.model import BASE_RATE, AuditModel, bucket_rates, platt
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_unknown_kind_is_a_clear_error():
 
 
 def test_xgboost_asks_for_no_more_workers_than_task_slots(spark):
-    from nightfeed.spark import task_slots
+    from nightfeed.runtime.spark import task_slots
 
     assert task_slots(spark) == 2  # the tests' session is local[2]
 

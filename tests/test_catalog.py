@@ -2,7 +2,7 @@
 
 import json
 
-from nightfeed import catalog
+from nightfeed.ingest import catalog
 
 DS = "2026-11-25"
 

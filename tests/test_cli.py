@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from nightfeed import cli
+from nightfeed.cli import main as cli
 
 
 @pytest.mark.parametrize(

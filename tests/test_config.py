@@ -1,7 +1,7 @@
 import pytest
 
-from nightfeed import config
-from nightfeed.errors import NightfeedError
+from nightfeed.configuration import config
+from nightfeed.core.errors import NightfeedError
 
 
 def test_region_overrides_merge_over_defaults():
@@ -52,7 +52,7 @@ def test_bad_nightly_regions_are_clear_errors(regions, message):
 
 
 def test_an_empty_nightly_list_stops_run_instead_of_doing_nothing(tmp_path, monkeypatch, capsys):
-    from nightfeed.cli import main
+    from nightfeed.cli.main import main
 
     conf = tmp_path / "empty.toml"
     conf.write_text(

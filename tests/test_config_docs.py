@@ -2,7 +2,8 @@
 block and docs/configuration.md are what `make config-docs` writes from them."""
 
 from helpers import ROOT
-from nightfeed import config, config_docs, settings
+from nightfeed.configuration import config, settings
+from nightfeed.configuration import reference as config_docs
 
 
 def test_the_packaged_defaults_block_is_generated_and_current():

@@ -7,8 +7,8 @@ import time
 import pytest
 from pyspark.sql import functions as F
 
-from nightfeed import events
-from nightfeed.days import day_end, day_start
+from nightfeed.core.days import day_end, day_start
+from nightfeed.ingest import events
 
 
 @pytest.fixture

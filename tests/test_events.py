@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from nightfeed import events, landing_files
+from nightfeed.ingest import events, landing_files
 
 DS = "2026-11-25"
 
@@ -135,7 +135,7 @@ def test_classification_is_deterministic(spark):
 
 
 def test_missing_landing_folder_is_a_clear_error(spark, tmp_path):
-    from nightfeed.errors import NightfeedError
+    from nightfeed.core.errors import NightfeedError
 
     with pytest.raises(NightfeedError, match="landing folder not found"):
         landing_files.read_lines(spark, tmp_path / "nope")
@@ -144,7 +144,7 @@ def test_missing_landing_folder_is_a_clear_error(spark, tmp_path):
 def test_compressed_files_are_read_and_a_subfolder_is_a_clear_error(spark, tmp_path):
     import gzip
 
-    from nightfeed.errors import NightfeedError
+    from nightfeed.core.errors import NightfeedError
 
     (tmp_path / "part-0.jsonl.gz").write_bytes(gzip.compress(b'{"a": 1}\n{"a": 2}\n'))
     (tmp_path / "part-1.jsonl").write_text('{"a": 3}\n')

@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 
-from nightfeed import config, features
+from nightfeed.configuration import config
+from nightfeed.feeds import features
 
 DS = "2026-11-25"
 CFG = config.region_settings("ZZ")

@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from nightfeed import feed_health
+from nightfeed.feeds import feed_health
 
 DS = "2026-11-25"
 OLD = pd.Timestamp(DS) - pd.Timedelta(days=30)

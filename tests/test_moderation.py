@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from nightfeed.moderation import with_later_decisions
+from nightfeed.ingest.moderation import with_later_decisions
 
 T = dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nightfeed.morning_report import CHARTS, chart_svg, render_night
+from nightfeed.reports.morning import CHARTS, chart_svg, render_night
 
 
 def history() -> pd.DataFrame:

@@ -6,7 +6,9 @@ import sys
 import zipfile
 
 from helpers import ROOT
-from nightfeed import cluster, config, schemas
+from nightfeed.configuration import config
+from nightfeed.lake import schemas
+from nightfeed.runtime import cluster
 
 RESOURCES = {
     "nightfeed/resources/nightfeed.toml",
@@ -14,7 +16,7 @@ RESOURCES = {
     "nightfeed/resources/schemas/quality/events.json",
     "nightfeed/resources/schemas/quality/features.json",
     "nightfeed/resources/schemas/quality/feeds.json",
-    "nightfeed/jobs.py",
+    "nightfeed/jobs/__main__.py",
 }
 
 

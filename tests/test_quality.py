@@ -1,7 +1,9 @@
 import pytest
 
-from nightfeed import quality, quality_frames, reports
-from nightfeed.errors import NightfeedError
+from nightfeed.core.errors import NightfeedError
+from nightfeed.quality import frames as quality_frames
+from nightfeed.quality import suites as quality
+from nightfeed.reports import quality_page as reports
 
 
 def test_placeholders_resolve_inside_lists():

@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from nightfeed import readonly, text_tables
-from nightfeed.errors import NightfeedError
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import readonly
+from nightfeed.reports import text_tables
 
 
 def test_live_feed_size_reads_the_pointer_version(published):
@@ -57,7 +58,7 @@ def test_rollback_target_resolves_like_a_rollback(published):
 
 def _cli(lake_root, *argv) -> subprocess.CompletedProcess:
     code = (
-        "import sys; from nightfeed.cli import main; rc = main(sys.argv[1:]); "
+        "import sys; from nightfeed.cli.main import main; rc = main(sys.argv[1:]); "
         "assert 'pyspark' not in sys.modules, 'a read-only command imported pyspark'; sys.exit(rc)"
     )
     env = {"NIGHTFEED_LAKE": str(lake_root), "PATH": "/usr/bin:/bin"}

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from nightfeed import schemas, table_registry
+from nightfeed.lake import schemas, table_registry
 
 
 def test_every_table_schema_loads_and_has_its_partition_columns():

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from nightfeed import scoring, scoring_spark
+from nightfeed.configuration.settings import FeedSettings
+from nightfeed.feeds import scoring, scoring_spark
 from nightfeed.models import create
-from nightfeed.settings import FeedSettings
 
 FEED = FeedSettings(
     n=5,

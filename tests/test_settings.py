@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from nightfeed import config, settings
-from nightfeed.errors import NightfeedError
+from nightfeed.configuration import config, settings
+from nightfeed.core.errors import NightfeedError
 
 
 def test_the_shipped_configuration_parses_for_every_region():
@@ -116,7 +116,7 @@ def test_a_bad_configuration_stops_nightfeed_run_before_spark_starts(tmp_path, s
     conf = tmp_path / "bad.toml"
     conf.write_text(config.conf_path().read_text() + f"\n{section}\n")
     code = (
-        "import sys; from nightfeed.cli import main; rc = main(sys.argv[1:]); "
+        "import sys; from nightfeed.cli.main import main; rc = main(sys.argv[1:]); "
         "assert 'pyspark' not in sys.modules, 'Spark was loaded'; sys.exit(rc)"
     )
     env = {"NIGHTFEED_CONF": str(conf), "NIGHTFEED_LAKE": str(tmp_path / "lake"), "PATH": "/usr/bin:/bin"}

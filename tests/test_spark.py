@@ -3,7 +3,7 @@ and either way a query gives the same rows."""
 
 from pyspark.sql import functions as F
 
-from nightfeed.spark import SMALL_NIGHT_EVENTS, night_settings, size_to_night
+from nightfeed.runtime.spark import SMALL_NIGHT_EVENTS, night_settings, size_to_night
 
 KEYS = ("spark.sql.codegen.wholeStage", "spark.sql.codegen.factoryMode", "spark.sql.adaptive.enabled")
 SMALL, LARGE = ("false", "NO_CODEGEN", "false"), ("true", "FALLBACK", "true")

@@ -4,8 +4,9 @@ import json
 import pytest
 
 from helpers import TINY_PLATFORM
-from nightfeed import synthetic, synthetic_landing
-from nightfeed.errors import NightfeedError
+from nightfeed.core.errors import NightfeedError
+from nightfeed.synthetic import landing as synthetic_landing
+from nightfeed.synthetic import world as synthetic
 
 
 def test_a_day_is_deterministic_and_independent_of_other_days(tmp_path):

@@ -4,9 +4,9 @@ never duplicate, missing inputs are clear errors, the pointer table holds one ro
 import pytest
 
 from helpers import feed_rows
-from nightfeed import table_registry, tables
-from nightfeed.errors import NightfeedError
-from nightfeed.tables import LakeTables
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import table_registry, tables
+from nightfeed.lake.tables import LakeTables
 
 
 def test_every_registered_table_has_a_schema_and_partitions():

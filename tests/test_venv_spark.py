@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nightfeed import venv_spark
+from nightfeed.runtime import venv_spark
 
 
 def _opts_after_env(archive, opts):

@@ -2,7 +2,7 @@
 
 from pyspark.sql import functions as F
 
-from nightfeed.audit_features import FEATURES
+from nightfeed.audit.features import FEATURES
 from nightfeed.bench.audit_suite import feature_table
 
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from nightfeed.audit_eval import METHODS, evaluate
+from nightfeed.audit.metrics import METHODS, evaluate
 from nightfeed.bench.audit_world import pooled
 
 

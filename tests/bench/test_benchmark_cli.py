@@ -2,7 +2,7 @@
 
 import pytest
 
-from nightfeed import cli
+from nightfeed.cli import main as cli
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,7 @@ def test_adhoc_params_are_validated(airflow_env):
 
 
 def _tables(spark, lake):
-    from nightfeed import tables
+    from nightfeed.lake import tables
 
     out = {}
     for t in (
@@ -150,7 +150,7 @@ def test_nightly_dag_runs_end_to_end_and_reruns_identically(airflow_env, spark):
     Every stage's own rerun is covered in-process by tests/e2e."""
     import pendulum
 
-    from nightfeed import readonly
+    from nightfeed.lake import readonly
 
     lake = airflow_env["lake"]
     land_tiny(lake, "AA", DS, days=3, seed=21)

@@ -6,7 +6,8 @@ import shutil
 import pytest
 
 from helpers import DS, TINY_PLATFORM, land_tiny, nightly_cfg, run_nightly, shift
-from nightfeed import config, pipeline
+from nightfeed import pipeline
+from nightfeed.configuration import config
 
 REGIONS = ("AA", "BB")
 

@@ -7,7 +7,8 @@ import pytest
 from e2e.conftest import AUDIT_REGION as REGION
 from e2e.conftest import audit_cfg
 from helpers import DS
-from nightfeed import pipeline, tables
+from nightfeed import pipeline
+from nightfeed.lake import tables
 
 pytestmark = pytest.mark.e2e
 

@@ -5,8 +5,10 @@ import json
 import pytest
 
 from helpers import nightly_cfg
-from nightfeed import config, pipeline, tables
-from nightfeed.errors import NightfeedError
+from nightfeed import pipeline
+from nightfeed.configuration import config
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import tables
 
 pytestmark = pytest.mark.e2e
 DS = "2026-11-25"
@@ -239,7 +241,7 @@ def test_the_command_line_says_a_truncated_file_in_one_line_without_a_stack_trac
     packed = gzip.compress(b"\n".join(ev(event_id=f"z{i}") for i in range(2000)) + b"\n")
     (folder / "b.jsonl.gz").write_bytes(packed[: len(packed) // 2])
     run = subprocess.run(
-        [sys.executable, "-m", "nightfeed.cli", "stage", "ingest_events", "--region", "QQ", "--ds", DS],
+        [sys.executable, "-m", "nightfeed.cli.main", "stage", "ingest_events", "--region", "QQ", "--ds", DS],
         capture_output=True,
         text=True,
         env={**os.environ, "NIGHTFEED_LAKE": str(tmp_path), "NIGHTFEED_VERBOSE": "0"},

@@ -9,7 +9,8 @@ import pytest
 
 from e2e.conftest import AUDIT_REGION
 from helpers import DS, ROOT
-from nightfeed import cluster, tables
+from nightfeed.lake import tables
+from nightfeed.runtime import cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
 

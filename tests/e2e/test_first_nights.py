@@ -7,8 +7,9 @@ import json
 import pytest
 
 from helpers import DS, ROOT, land_tiny, shift
-from nightfeed import cli, readonly, tables
-from nightfeed.config import Lake
+from nightfeed.cli import main as cli
+from nightfeed.configuration.config import Lake
+from nightfeed.lake import readonly, tables
 
 pytestmark = pytest.mark.e2e
 REGION = "FN"

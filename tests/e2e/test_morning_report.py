@@ -4,10 +4,10 @@ import re
 from html.parser import HTMLParser
 
 from helpers import DS
-from nightfeed import readonly
-from nightfeed.morning_report import CHARTS
+from nightfeed.lake import readonly
 from nightfeed.pipeline import registry
 from nightfeed.pipeline.morning import build_report
+from nightfeed.reports.morning import CHARTS
 
 from .conftest import REGIONS
 

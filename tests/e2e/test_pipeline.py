@@ -11,7 +11,8 @@ from pyspark.sql import functions as F
 
 from e2e.conftest import REGIONS
 from helpers import DS, ROOT, landing_lines, nightly_cfg
-from nightfeed import pipeline, tables
+from nightfeed import pipeline
+from nightfeed.lake import tables
 from nightfeed.pipeline import registry
 
 pytestmark = pytest.mark.e2e

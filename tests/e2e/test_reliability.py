@@ -14,12 +14,13 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from helpers import DS, ROOT, land_tiny, landing_lines, nightly_cfg, shift, write_decisions
-from nightfeed import pipeline, readonly, tables
-from nightfeed.config import Lake
-from nightfeed.errors import NightfeedError
+from nightfeed import pipeline
+from nightfeed.configuration.config import Lake
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import readonly, tables
+from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline import publish, retention
 from nightfeed.pipeline.checks import checks_dir
-from nightfeed.tables import LakeTables
 
 pytestmark = pytest.mark.e2e
 NEXT = shift(DS, 1)
@@ -40,7 +41,7 @@ def test_sigkill_mid_write_leaves_tables_at_their_last_commit(spark, lake_copy):
         "NIGHTFEED_TEST_SLOW_WRITE": "silver/interactions:3",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nightfeed.cli", "stage", "build_features", "--region", "AA", "--ds", DS],
+        [sys.executable, "-m", "nightfeed.cli.main", "stage", "build_features", "--region", "AA", "--ds", DS],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -9,8 +9,10 @@ import pytest
 
 from e2e.conftest import AUDIT_REGION, audit_cfg
 from helpers import DS, RunsCode, nightly_cfg, plant_pickled_xgboost
-from nightfeed import config, pipeline, tables
-from nightfeed.errors import NightfeedError
+from nightfeed import pipeline
+from nightfeed.configuration import config
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import tables
 
 pytestmark = pytest.mark.e2e
 

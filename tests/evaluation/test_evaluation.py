@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nightfeed.errors import NightfeedError
+from nightfeed.core.errors import NightfeedError
 from nightfeed.evaluation import loaders, metrics, splits
 from nightfeed.pipeline import offline
 
@@ -297,7 +297,7 @@ def _play_counts(tmp_path, n_users=60, n_items=40, seed=5):
 
 
 def test_evaluate_cli_applies_the_confidence_transform_and_reports_beyond_accuracy(tmp_path, capsys):
-    from nightfeed import cli
+    from nightfeed.cli import main as cli
 
     path, out = _play_counts(tmp_path), tmp_path / "res.json"
     argv = ["evaluate", "--input", str(path), "--user-col", "user", "--item-col", "artist"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from nightfeed import config, schemas, settings, synthetic_landing
+from nightfeed.configuration import config, settings
+from nightfeed.lake import schemas
+from nightfeed.synthetic import landing as synthetic_landing
 
 ROOT = Path(__file__).resolve().parents[2]
 DS = "2026-11-25"
@@ -92,7 +94,7 @@ EVENT_COLUMNS += "watch_ms long, region string, ds string, source_file string"
 
 def write_interactions(spark, lake, region, ds, users=12):
     """silver/interactions of (region, ds): 3 items out of 7 for each of `users` users."""
-    from nightfeed.tables import LakeTables
+    from nightfeed.lake.tables import LakeTables
 
     rows = [
         (region, ds, f"u{u}", f"i{(u * 3 + j) % 7}", 1.0 + j, 1, 1000, True, dt.datetime(2026, 11, 24, 12))

@@ -3,7 +3,7 @@ import pytest
 import scipy.sparse as sp
 
 from nightfeed.models.base import mask_excluded
-from nightfeed.topk import NO_ITEM, select_topk
+from nightfeed.models.topk import NO_ITEM, select_topk
 
 
 def reference_topk(scores, k):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from helpers import RunsCode, write_interactions
-from nightfeed import config, settings
-from nightfeed.errors import NightfeedError
+from nightfeed.configuration import config, settings
+from nightfeed.core.errors import NightfeedError
 from nightfeed.pipeline import artifacts
 from nightfeed.pipeline.train import train_model
 
@@ -22,7 +22,7 @@ def trained(spark, lake):
     cfg = settings.with_changes(config.region_settings(REGION), model={"type": "popularity"})
     write_interactions(spark, lake, REGION, DS)
     train_model(spark, lake, REGION, DS, cfg)
-    from nightfeed.tables import LakeTables
+    from nightfeed.lake.tables import LakeTables
 
     return artifacts.registered_model(LakeTables(spark, lake.root), REGION, DS)
 

@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 
 from helpers import nightly_cfg
-from nightfeed import config, pipeline
-from nightfeed.errors import NightfeedError
-from nightfeed.tables import LakeTables
+from nightfeed import pipeline
+from nightfeed.configuration import config
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake.tables import LakeTables
 
 ITEMS = "item_id string, creator_id string, duration_ms long, created_ts timestamp, "
 ITEMS += "moderation_status string, region string, ds string"

@@ -6,7 +6,7 @@ import shutil
 
 from helpers import nightly_cfg
 from nightfeed import pipeline
-from nightfeed.tables import LakeTables
+from nightfeed.lake.tables import LakeTables
 
 REGION, DS = "QR", "2026-11-25"
 

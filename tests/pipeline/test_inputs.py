@@ -2,8 +2,8 @@
 
 import datetime as dt
 
+from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.inputs import catalog_snapshot
-from nightfeed.tables import LakeTables
 
 ITEMS = "item_id string, creator_id string, duration_ms long, created_ts timestamp, "
 ITEMS += "moderation_status string, region string, ds string"

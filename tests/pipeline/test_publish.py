@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from nightfeed.config import Lake
-from nightfeed.errors import NightfeedError
+from nightfeed.configuration.config import Lake
+from nightfeed.core.errors import NightfeedError
 from nightfeed.pipeline import publish
 
 
@@ -42,9 +42,9 @@ def test_publishing_an_earlier_night_stores_it_but_keeps_the_newer_feed_live(spa
     import json
 
     from helpers import feed_rows
-    from nightfeed import config
+    from nightfeed.configuration import config
+    from nightfeed.lake.tables import LakeTables
     from nightfeed.pipeline.checks import checks_dir, fingerprint
-    from nightfeed.tables import LakeTables
 
     lake, t = Lake(tmp_path), LakeTables(spark, tmp_path)
     t.write_slice("gold/feeds", feed_rows(spark, "US", "2026-11-25", ["b"], "m2"), "US", "2026-11-25")
@@ -73,8 +73,8 @@ def test_rollback_counts_the_videos_reviewers_took_down_since(spark, tmp_path, m
     import datetime as dt
 
     from helpers import feed_rows, write_decisions
-    from nightfeed import cli
-    from nightfeed.tables import LakeTables
+    from nightfeed.cli import main as cli
+    from nightfeed.lake.tables import LakeTables
 
     lake, t = Lake(tmp_path), LakeTables(spark, tmp_path)
     t.write_slice("gold/feeds", feed_rows(spark, "US", "2026-11-24", ["a", "b"], "m1"), "US", "2026-11-24")

@@ -1,7 +1,7 @@
 """The model-evaluation part of the quality report: metrics vs popularity, or why there are none."""
 
 from nightfeed.pipeline.report import model_evaluation
-from nightfeed.reports import model_section
+from nightfeed.reports.quality_page import model_section
 
 
 def _row(model, metric, value, status="ok", reason=None):

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from helpers import EVENT_COLUMNS
-from nightfeed import config
-from nightfeed.errors import NightfeedError
+from nightfeed.configuration import config
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline import runner
 from nightfeed.pipeline.runner import (
     night_dates,
@@ -21,7 +22,6 @@ from nightfeed.pipeline.runner import (
     stage_tag,
     tagged_stage,
 )
-from nightfeed.tables import LakeTables
 
 
 def test_a_range_is_every_day_in_order_across_a_month_end():

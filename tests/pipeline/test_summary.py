@@ -1,6 +1,6 @@
 """The `nightfeed run --summary` block of each night, on hand-built stage summaries."""
 
-from nightfeed.config import Lake
+from nightfeed.configuration.config import Lake
 from nightfeed.pipeline.summary import print_summary
 
 

@@ -6,7 +6,8 @@ import shutil
 import pytest
 
 from helpers import write_interactions
-from nightfeed import config, models, settings
+from nightfeed import models
+from nightfeed.configuration import config, settings
 from nightfeed.models.configured import model_params
 from nightfeed.pipeline.artifacts import register
 from nightfeed.pipeline.train import train_model
@@ -80,7 +81,7 @@ def test_auto_searches_once_per_retune_period_and_refits_the_choice_between(spar
 
 
 def test_registering_one_family_stores_the_others_row_unchanged(spark, lake):
-    from nightfeed.tables import LakeTables
+    from nightfeed.lake.tables import LakeTables
 
     t = LakeTables(spark, lake.root)
     metrics = {
@@ -116,7 +117,7 @@ def test_two_families_registered_at_once_both_stay(spark, lake):
     update is checked against the other and retried on the fresh slice, so neither row is lost."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from nightfeed.tables import LakeTables
+    from nightfeed.lake.tables import LakeTables
 
     t = LakeTables(spark, lake.root)
     base = {"region": "US", "ds": "2026-11-25", "params": "{}", "artifact_path": "x", "n_users": 1}

@@ -10,10 +10,10 @@ from pyspark.ml.evaluation import BinaryClassificationEvaluator
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from ..audit_features import FEATURES
-from ..audit_model import KINDS, AuditModel
-from ..spark import task_slots
-from .harness import materialise, stage
+from nightfeed.audit.features import FEATURES
+from nightfeed.audit.model import KINDS, AuditModel
+from nightfeed.bench.harness import materialise, stage
+from nightfeed.runtime.spark import task_slots
 
 ROWS = {"small": 50_000, "default": 1_000_000, "large": 3_000_000}
 BASE_RATE = 0.03

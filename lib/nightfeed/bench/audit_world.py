@@ -18,13 +18,16 @@ from pathlib import Path
 import pandas as pd
 from pyspark.sql import functions as F
 
-from .. import config, pipeline, synthetic, synthetic_landing
-from ..audit_eval import METHODS
-from ..pipeline.inputs import shift
-from ..settings import with_changes
-from ..spark import build_session
-from ..synthetic_review import moderation
-from ..tables import LakeTables
+from nightfeed import pipeline
+from nightfeed.audit.metrics import METHODS
+from nightfeed.configuration import config
+from nightfeed.configuration.settings import with_changes
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.inputs import shift
+from nightfeed.runtime.spark import build_session
+from nightfeed.synthetic import landing as synthetic_landing
+from nightfeed.synthetic import world as synthetic
+from nightfeed.synthetic.review import moderation
 
 HISTORY_DAYS = 21
 NIGHTS = 3

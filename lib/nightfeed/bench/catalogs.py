@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from ..evaluation.matrices import encode
-from ..models import create
+from nightfeed.evaluation.matrices import encode
+from nightfeed.models import create
 
 
 def listening_log(

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..evaluation.metrics import ranking_metrics
-from ..evaluation.protocol import fit_and_score_folds
-from ..evaluation.splits import holdout
-from ..models import create
+from nightfeed.evaluation.metrics import ranking_metrics
+from nightfeed.evaluation.protocol import fit_and_score_folds
+from nightfeed.evaluation.splits import holdout
+from nightfeed.models import create
 
 SCALES = {
     "small": {"users": 10_000, "items": 2_000, "interactions": 300_000},

@@ -13,7 +13,7 @@ import time
 
 from pyspark.sql import functions as F
 
-from nightfeed.spark import build_session, size_to_night
+from nightfeed.runtime.spark import build_session, size_to_night
 
 SLICE_ROWS = 5000
 

@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .. import config, feed_health, scoring, synthetic
-from ..evaluation.matrices import encode, relevant_sets
-from ..evaluation.metrics import ranking_metrics
-from ..models import create
-from ..morning_report import figure, to_svg
-from .models_suite import synthetic_interactions
+from nightfeed.bench.models_suite import synthetic_interactions
+from nightfeed.configuration import config
+from nightfeed.evaluation.matrices import encode, relevant_sets
+from nightfeed.evaluation.metrics import ranking_metrics
+from nightfeed.feeds import feed_health, scoring
+from nightfeed.models import create
+from nightfeed.reports.morning import figure, to_svg
+from nightfeed.synthetic import world as synthetic
 
 SHARES = (0.0, 0.05, 0.1, 0.2)
 CAPS = (3, 2, 1)

@@ -4,7 +4,7 @@ creator cap, n — the same FeedSettings nightfeed's rules read)."""
 
 from __future__ import annotations
 
-from ..settings import FeedSettings
+from nightfeed.configuration.settings import FeedSettings
 
 
 def fit(t: dict, rank: int, iterations: int, seed: int):

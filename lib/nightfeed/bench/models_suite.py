@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import config, synthetic
-from ..errors import NightfeedError
-from ..evaluation.loaders import load_interactions
-from ..models import MODEL_NAMES
-from ..pipeline.offline import compare, format_table
-from ..spark import build_session
-from .catalogs import ease_scaling, listening_log
+from nightfeed.bench.catalogs import ease_scaling, listening_log
+from nightfeed.configuration import config
+from nightfeed.core.errors import NightfeedError
+from nightfeed.evaluation.loaders import load_interactions
+from nightfeed.models import MODEL_NAMES
+from nightfeed.pipeline.offline import compare, format_table
+from nightfeed.runtime.spark import build_session
+from nightfeed.synthetic import world as synthetic
 
 DEFAULT_MOVIELENS = Path("../shared/data/ml-100k/u.data")
 

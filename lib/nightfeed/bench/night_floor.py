@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import readonly
-from ..pipeline.runner import tagged_stage
-from ..table_registry import TABLES
+from nightfeed.lake import readonly
+from nightfeed.lake.table_registry import TABLES
+from nightfeed.pipeline.runner import tagged_stage
 
 EXECUTION_START = "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import NightfeedError
-from .data import SCALES
-from .harness import write_json
+from nightfeed.bench.data import SCALES
+from nightfeed.bench.harness import write_json
+from nightfeed.core.errors import NightfeedError
 
 
 def run_suites(
@@ -36,18 +36,18 @@ def run_suites(
         return Path(output_json) if output_json else out / name
 
     if suite in ("models", "all"):
-        from .models_suite import models_suite
+        from nightfeed.bench.models_suite import models_suite
 
         write_json(models_suite(Path(movielens) if movielens else None), target("models.json"))
     if suite in ("scoring", "all"):
-        from .scoring_suite import scoring_suite
+        from nightfeed.bench.scoring_suite import scoring_suite
 
         scale = {**SCALES[scale_name], **scale_overrides}
         res = scoring_suite(scale, rank=rank, iterations=iterations, skip_mllib=skip_mllib)
         print(json.dumps({"ratios": res["ratios"], "quality": res["quality"]}, indent=1))
         write_json(res, target("scoring.json"))
     if suite in ("exposure", "all"):
-        from .exposure_suite import exposure_suite
+        from nightfeed.bench.exposure_suite import exposure_suite
 
         res = exposure_suite()
         chart = out / "exposure.svg"
@@ -57,20 +57,20 @@ def run_suites(
         print(json.dumps({k: v for k, v in res.items() if k != "settings"}, indent=1))
         write_json(res, target("exposure.json"))
     if suite == "audit":
-        from ..spark import build_session
-        from .audit_suite import audit_suite
+        from nightfeed.bench.audit_suite import audit_suite
+        from nightfeed.runtime.spark import build_session
 
         res = audit_suite(build_session("nightfeed-bench-audit"), scale_name)
         print(json.dumps({k: res[k] for k in ("stages", "quality")}, indent=1))
         write_json(res, target(f"audit-{scale_name}.json"))
     if suite == "audit-world":
-        from .audit_world import audit_world_suite
+        from nightfeed.bench.audit_world import audit_world_suite
 
         res = audit_world_suite()
         print(json.dumps(res["summary"], indent=1))
         write_json(res, target("audit-world.json"))
     if suite in ("stages", "all"):
-        from .stages_suite import stages_suite
+        from nightfeed.bench.stages_suite import stages_suite
 
         res = stages_suite(repeats=repeats)
         write_json(res, target("stages.json"))

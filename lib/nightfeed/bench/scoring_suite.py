@@ -9,13 +9,14 @@ import os
 import numpy as np
 import pandas as pd
 
-from .. import config, scoring, scoring_spark
-from ..models import create
-from ..settings import FeedSettings
-from ..spark import build_session
-from . import mllib
-from .data import blas_limit, ndcg_of_feeds, synthetic_matrix, to_csr, tune_regularization
-from .harness import materialise, stage, timed
+from nightfeed.bench import mllib
+from nightfeed.bench.data import blas_limit, ndcg_of_feeds, synthetic_matrix, to_csr, tune_regularization
+from nightfeed.bench.harness import materialise, stage, timed
+from nightfeed.configuration import config
+from nightfeed.configuration.settings import FeedSettings
+from nightfeed.feeds import scoring, scoring_spark
+from nightfeed.models import create
+from nightfeed.runtime.spark import build_session
 
 
 def _spark_tables(spark, data: dict, ctx, feed: FeedSettings) -> dict:

@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import config
-from ..pipeline import registry
-from ..pipeline.inputs import shift
-from ..venv_spark import SPARK_HOME
-from . import night_floor
+from nightfeed.bench import night_floor
+from nightfeed.configuration import config
+from nightfeed.pipeline import registry
+from nightfeed.pipeline.inputs import shift
+from nightfeed.runtime.venv_spark import SPARK_HOME
 
 REGION = "ZQ"
 REGION_CONF = "\n[regions.ZQ.synthetic]\nn_users = 260\nitems_per_day = 20\nn_creators = 60\n"

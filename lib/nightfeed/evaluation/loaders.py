@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import NightfeedError
-from .textfiles import read_text
+from nightfeed.core.errors import NightfeedError
+from nightfeed.evaluation.textfiles import read_text
 
 FORMATS = ("movielens-100k", "movielens-dat", "movielens-csv", "csv")
 WHITESPACE = ("whitespace", "ws")

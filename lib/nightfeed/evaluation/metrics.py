@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import NightfeedError
+from nightfeed.core.errors import NightfeedError
 
 
 def gini(values) -> float:

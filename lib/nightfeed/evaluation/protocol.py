@@ -11,8 +11,8 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .matrices import relevant_from_matrix
-from .metrics import item_popularity, ranking_metrics
+from nightfeed.evaluation.matrices import relevant_from_matrix
+from nightfeed.evaluation.metrics import item_popularity, ranking_metrics
 
 
 def fit_and_score(model, train: sp.csr_matrix, users: np.ndarray, relevant: list[set], k: int) -> dict:

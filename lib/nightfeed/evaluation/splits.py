@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import NightfeedError
+from nightfeed.core.errors import NightfeedError
 
 SPLITS = ("stratified", "temporal", "global-time")
 MIN_INTERACTIONS = 10

@@ -9,7 +9,7 @@ import lzma
 import zipfile
 from pathlib import Path
 
-from ..errors import NightfeedError
+from nightfeed.core.errors import NightfeedError
 
 _DECOMPRESS = {b"\x1f\x8b": gzip.decompress, b"BZh": bz2.decompress, b"\xfd7zXZ\x00": lzma.decompress}
 

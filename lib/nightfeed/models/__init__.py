@@ -5,9 +5,9 @@ users see them; every list of model names is derived from it."""
 from __future__ import annotations
 
 # The order of these imports is the order users see the models in.
-from . import popularity, implicit_models, ease, neighbours, spark_als, auto, blend  # noqa: F401 - registers them
-from .base import REGISTRY, Recommender, create, seeded
-from .factors import FactorModel
+from nightfeed.models import popularity, implicit_models, ease, neighbours, spark_als, auto, blend  # noqa: F401 - registers them
+from nightfeed.models.base import REGISTRY, Recommender, create, seeded
+from nightfeed.models.factors import FactorModel
 from implicit.recommender_base import ModelFitError
 
 # What a fit raises when the data cannot support the model (e.g. no positive weight, NaN factors).

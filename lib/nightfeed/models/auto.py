@@ -17,11 +17,11 @@ import json
 import time
 from pathlib import Path
 
-from ..evaluation.protocol import fit_and_score_folds, path_metrics
-from ..evaluation.splits import holdout_folds
-from . import confidence
-from .base import Recommender, create, seeded
-from .cost import CostModel, DataShape
+from nightfeed.evaluation.protocol import fit_and_score_folds, path_metrics
+from nightfeed.evaluation.splits import holdout_folds
+from nightfeed.models import confidence
+from nightfeed.models.base import Recommender, create, seeded
+from nightfeed.models.cost import CostModel, DataShape
 
 EASE_L2 = (500.0, 250.0, 1000.0, 100.0, 2000.0, 50.0)
 

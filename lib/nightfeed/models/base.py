@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ..topk import NO_ITEM, select_topk
-from . import confidence
+from nightfeed.models import confidence
+from nightfeed.models.topk import NO_ITEM, select_topk
 
 BLOCK_USERS = 1024  # users scored at once: memory per block is BLOCK_USERS × items × 4 bytes
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ..topk import NO_ITEM, select_topk
-from .base import BLOCK_USERS, Recommender, as_csr, create, exclusion_matrix, mask_excluded
+from nightfeed.models.base import BLOCK_USERS, Recommender, as_csr, create, exclusion_matrix, mask_excluded
+from nightfeed.models.topk import NO_ITEM, select_topk
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from ..errors import NightfeedError
-from ..settings import ModelSettings
-from . import MODEL_NAMES
-from .base import create, seeded
+from nightfeed.configuration.settings import ModelSettings
+from nightfeed.core.errors import NightfeedError
+from nightfeed.models import MODEL_NAMES
+from nightfeed.models.base import create, seeded
 
 
 def model_params(m: ModelSettings, model_type: str) -> dict:

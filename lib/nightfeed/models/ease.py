@@ -14,8 +14,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ..topk import select_topk
-from .base import Recommender, as_csr, exclusion_matrix, mask_excluded
+from nightfeed.models.base import Recommender, as_csr, exclusion_matrix, mask_excluded
+from nightfeed.models.topk import select_topk
 
 
 class EASEModel(Recommender):

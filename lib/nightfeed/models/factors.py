@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..topk import NO_ITEM, select_topk
-from .base import BLOCK_USERS, Recommender, as_csr, exclusion_matrix, mask_excluded
+from nightfeed.models.base import BLOCK_USERS, Recommender, as_csr, exclusion_matrix, mask_excluded
+from nightfeed.models.topk import NO_ITEM, select_topk
 
 
 class FactorModel(Recommender):

@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .base import as_csr
-from .factors import FactorModel
+from nightfeed.models.base import as_csr
+from nightfeed.models.factors import FactorModel
 
 
 class ALSModel(FactorModel):

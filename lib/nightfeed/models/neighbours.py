@@ -12,7 +12,7 @@ from abc import abstractmethod
 import numpy as np
 import scipy.sparse as sp
 
-from .base import Recommender
+from nightfeed.models.base import Recommender
 
 BLOCK_ITEMS = 2048  # similarity columns computed densely at once: memory items × BLOCK_ITEMS × 4 bytes
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Recommender
+from nightfeed.models.base import Recommender
 
 
 class PopularityModel(Recommender):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .factors import FactorModel
+from nightfeed.models.factors import FactorModel
 
 
 class SparkALSModel(FactorModel):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import NightfeedError
-from . import registry
+from nightfeed.core.errors import NightfeedError
+from nightfeed.pipeline import registry
 
 
 def run(spark, lake, name: str, region: str, ds: str, cfg, **options) -> dict:

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 from pyspark.sql import functions as F
 
-from .. import models, schemas
-from ..config import Lake
-from ..errors import NightfeedError
-from ..tables import LakeTables
-from .registry import AUDIT_PREFIX
+from nightfeed import models
+from nightfeed.configuration.config import Lake
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import schemas
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.registry import AUDIT_PREFIX
 
 BACKUP_SUFFIX = ".old"
 

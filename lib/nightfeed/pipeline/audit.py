@@ -12,18 +12,18 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
-from ..audit_eval import average_precision
-from ..audit_features import reviews_before_history, risk_features
-from ..audit_model import MODEL_FEATURES, PRIOR, AuditModel
-from ..audit_queue import rank_queue, reasons, selection_weights
-from ..config import Lake
-from ..days import day_end, day_start
-from ..errors import NightfeedError
-from ..settings import RegionConfig
-from ..spark import task_slots
-from ..tables import LakeTables
-from .artifacts import artifact_dir, register, registered_model, replace_folder
-from .inputs import catalog_snapshot, shift, window_events
+from nightfeed.audit.features import reviews_before_history, risk_features
+from nightfeed.audit.metrics import average_precision
+from nightfeed.audit.model import MODEL_FEATURES, PRIOR, AuditModel
+from nightfeed.audit.queue import rank_queue, reasons, selection_weights
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.core.days import day_end, day_start
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.artifacts import artifact_dir, register, registered_model, replace_folder
+from nightfeed.pipeline.inputs import catalog_snapshot, shift, window_events
+from nightfeed.runtime.spark import task_slots
 
 MIN_LABELS = 5  # fewer positive or negative labels than this: the `prior` model
 UPLOAD_HISTORY_DAYS = 365

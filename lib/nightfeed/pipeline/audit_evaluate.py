@@ -6,11 +6,13 @@ from __future__ import annotations
 import pandas as pd
 from pyspark.sql import SparkSession
 
-from .. import audit_eval, audit_report, reports
-from ..config import Lake
-from ..settings import RegionConfig
-from ..tables import LakeTables
-from .inputs import violation_labels
+from nightfeed.audit import metrics as audit_eval
+from nightfeed.audit import report as audit_report
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.inputs import violation_labels
+from nightfeed.reports import quality_page as reports
 
 
 def evaluate_audit(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:

@@ -10,11 +10,11 @@ import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from .. import quality
-from ..config import Lake
-from ..errors import NightfeedError
-from ..tables import LakeTables
-from .inputs import shift
+from nightfeed.configuration.config import Lake
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.inputs import shift
+from nightfeed.quality import suites as quality
 
 
 def checks_dir(lake: Lake, region: str, ds: str) -> Path:

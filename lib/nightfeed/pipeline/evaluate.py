@@ -11,15 +11,17 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import features, models, schemas
-from ..config import Lake
-from ..evaluation.matrices import encode, relevant_sets
-from ..evaluation.protocol import fit_and_score
-from ..settings import RegionConfig
-from ..table_registry import TABLES
-from ..tables import LakeTables
-from .artifacts import registered_model, registered_params
-from .inputs import catalog_snapshot, shift, window_events
+from nightfeed import models
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.evaluation.matrices import encode, relevant_sets
+from nightfeed.evaluation.protocol import fit_and_score
+from nightfeed.feeds import features
+from nightfeed.lake import schemas
+from nightfeed.lake.table_registry import TABLES
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.artifacts import registered_model, registered_params
+from nightfeed.pipeline.inputs import catalog_snapshot, shift, window_events
 
 
 def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import features
-from ..config import Lake
-from ..settings import RegionConfig
-from ..tables import LakeTables
-from .inputs import catalog_snapshot, window_events
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.feeds import features
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.inputs import catalog_snapshot, window_events
 
 OUTPUTS = ("silver/interactions", "silver/exclusions", "gold/user_features", "gold/item_features")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .. import synthetic_landing
-from ..config import Lake
-from ..settings import RegionConfig
-from .inputs import shift
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.pipeline.inputs import shift
+from nightfeed.synthetic import landing as synthetic_landing
 
 
 def generate_events(

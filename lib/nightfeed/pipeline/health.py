@@ -8,13 +8,13 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import schemas
-from ..config import Lake
-from ..feed_health import feed_aggregates, health_metrics, hold_effects, model_metrics
-from ..settings import RegionConfig
-from ..table_registry import TABLES
-from ..tables import LakeTables
-from .inputs import held_items, violation_labels
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.feeds.feed_health import feed_aggregates, health_metrics, hold_effects, model_metrics
+from nightfeed.lake import schemas
+from nightfeed.lake.table_registry import TABLES
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.inputs import held_items, violation_labels
 
 CATALOG = ("item_id", "creator_id", "created_ts", "moderation_status", "is_fresh")
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import catalog, landing_files
-from .. import events as ev
-from .. import moderation as mod
-from ..config import Lake
-from ..errors import NightfeedError
-from ..settings import RegionConfig
-from ..tables import LakeTables
-from .inputs import shift
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.core.errors import NightfeedError
+from nightfeed.ingest import catalog, landing_files
+from nightfeed.ingest import events as ev
+from nightfeed.ingest import moderation as mod
+from nightfeed.lake.tables import LakeTables, empty_frame
+from nightfeed.pipeline.inputs import shift
 
 
 def _prior_ids(t: LakeTables, table: str, region: str, ds: str, cfg: RegionConfig):
@@ -130,7 +130,7 @@ def ingest_moderation(spark: SparkSession, lake: Lake, region: str, ds: str, cfg
         kept = _kept(t, "bronze/moderation_decisions", region, ds, folder)
         if kept is not None:
             return kept
-        empty = spark.createDataFrame([], t.read("bronze/moderation_decisions").schema)
+        empty = empty_frame(spark, t.read("bronze/moderation_decisions").schema)
         t.write_slice("bronze/moderation_decisions", empty, region, ds)
         return {"lines_read": 0, "valid": 0, "quarantined": 0, "note": f"no moderation delivery at {folder}"}
     prior = _prior_ids(t, "bronze/moderation_decisions", region, ds, cfg)

@@ -10,13 +10,13 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from .. import features
-from ..audit_features import VIOLATING_DECISIONS
-from ..config import Lake
-from ..days import day_end
-from ..errors import NightfeedError
-from ..moderation import with_later_decisions
-from ..tables import LakeTables
+from nightfeed.audit.features import VIOLATING_DECISIONS
+from nightfeed.configuration.config import Lake
+from nightfeed.core.days import day_end
+from nightfeed.core.errors import NightfeedError
+from nightfeed.feeds import features
+from nightfeed.ingest.moderation import with_later_decisions
+from nightfeed.lake.tables import LakeTables
 
 
 def shift(ds: str, days: int) -> str:

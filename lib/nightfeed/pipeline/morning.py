@@ -13,12 +13,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import config, morning_report, readonly, reports
-from ..config import Lake
-from ..errors import NightfeedError
-from . import registry
-from .inputs import shift
-from .registry import AUDIT_PREFIX
+from nightfeed.configuration import config
+from nightfeed.configuration.config import Lake
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import readonly
+from nightfeed.pipeline import registry
+from nightfeed.pipeline.inputs import shift
+from nightfeed.pipeline.registry import AUDIT_PREFIX
+from nightfeed.reports import morning as morning_report
+from nightfeed.reports import quality_page as reports
 
 HISTORY_DAYS = 14
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import models
-from ..errors import NightfeedError
-from ..evaluation.loaders import load_interactions
-from ..evaluation.matrices import encode, relevant_sets
-from ..evaluation.protocol import fit_and_score
-from ..evaluation.splits import split
+from nightfeed import models
+from nightfeed.core.errors import NightfeedError
+from nightfeed.evaluation.loaders import load_interactions
+from nightfeed.evaluation.matrices import encode, relevant_sets
+from nightfeed.evaluation.protocol import fit_and_score
+from nightfeed.evaluation.splits import split
 
 
 def model_params(name: str, k: int, seed: int, time_budget_s: float, transform: dict) -> dict:
@@ -166,7 +166,7 @@ def evaluate_file(source: InteractionsFile, run: Evaluation) -> list[dict]:
     if run.split_method != "stratified" and source.fmt == "csv" and not source.time_col:
         raise NightfeedError(f"--split {run.split_method} needs --time-col")
     if "spark-als" in names:
-        from ..spark import build_session
+        from nightfeed.runtime.spark import build_session
 
         build_session("nightfeed-evaluate")  # spark-als trains on the active session
     results = compare(

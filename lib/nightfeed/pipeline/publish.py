@@ -12,14 +12,15 @@ import json
 
 from pyspark.sql import SparkSession
 
-from .. import readonly, tables, text_tables
-from ..config import Lake
-from ..errors import NightfeedError
-from ..settings import RegionConfig
-from ..tables import LakeTables
-from .artifacts import registered_meta, registered_model, registry_row
-from .checks import checks_dir, fingerprint, require_validated
-from .retention import keep_served_log
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import readonly, tables
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.artifacts import registered_meta, registered_model, registry_row
+from nightfeed.pipeline.checks import checks_dir, fingerprint, require_validated
+from nightfeed.pipeline.retention import keep_served_log
+from nightfeed.reports import text_tables
 
 KEEP_NEWER = "keep newer live feed"
 

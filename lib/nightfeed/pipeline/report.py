@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pyspark.sql import SparkSession
 
-from .. import reports
-from ..config import Lake
-from ..settings import RegionConfig
-from ..tables import LakeTables
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.lake.tables import LakeTables
+from nightfeed.reports import quality_page as reports
 
 QUARANTINES = ("bronze/events_quarantine", "bronze/items_quarantine")
 

@@ -12,11 +12,11 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import readonly, tables
-from ..config import Lake
-from ..errors import NightfeedError
-from ..settings import MaintenanceSettings
-from ..tables import LakeTables
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import MaintenanceSettings
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import readonly, tables
+from nightfeed.lake.tables import LakeTables
 
 MAINTAIN_THREADS = 4
 DELTA_SAFE_RETENTION_HOURS = 168  # Delta's own minimum (delta.deletedFileRetentionDuration)

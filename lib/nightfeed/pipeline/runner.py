@@ -12,12 +12,13 @@ import time
 import traceback
 from collections.abc import Callable
 
-from .. import config, readonly
-from ..errors import NightfeedError
-from ..spark import size_to_night
-from ..tables import exists
-from . import registry, run
-from .inputs import shift
+from nightfeed.configuration import config
+from nightfeed.core.errors import NightfeedError
+from nightfeed.lake import readonly
+from nightfeed.lake.tables import exists
+from nightfeed.pipeline import registry, run
+from nightfeed.pipeline.inputs import shift
+from nightfeed.runtime.spark import size_to_night
 
 
 def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None, **options) -> dict:
@@ -28,7 +29,7 @@ def run_stage(stage: str, region: str, ds: str, spark=None, cfg=None, lake=None,
     cfg = cfg or config.region_settings(region)
     lake = lake or config.Lake.default()
     if spark is None and stage != "generate_events":
-        from ..spark import build_session
+        from nightfeed.runtime.spark import build_session
 
         warm = threading.Thread(target=_preload, args=(registry.stage(stage).preload,), daemon=True)
         warm.start()

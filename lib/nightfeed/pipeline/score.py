@@ -8,12 +8,12 @@ import pandas as pd
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import scoring, scoring_spark
-from ..config import Lake
-from ..settings import RegionConfig
-from ..tables import LakeTables
-from .artifacts import load_artifact, registered_model
-from .inputs import held_items
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.feeds import scoring, scoring_spark
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.artifacts import load_artifact, registered_model
+from nightfeed.pipeline.inputs import held_items
 
 CATALOG_COLUMNS = (
     "item_id",

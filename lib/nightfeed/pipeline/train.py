@@ -11,16 +11,16 @@ import time
 import numpy as np
 from pyspark.sql import SparkSession
 
-from .. import __version__, models
-from ..config import Lake
-from ..errors import NightfeedError
-from ..evaluation.matrices import encode
-from ..evaluation.protocol import fit_and_score_folds
-from ..evaluation.splits import holdout
-from ..models.configured import model_params
-from ..settings import ModelSettings, RegionConfig
-from ..tables import LakeTables
-from .artifacts import (
+from nightfeed import __version__, models
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import ModelSettings, RegionConfig
+from nightfeed.core.errors import NightfeedError
+from nightfeed.evaluation.matrices import encode
+from nightfeed.evaluation.protocol import fit_and_score_folds
+from nightfeed.evaluation.splits import holdout
+from nightfeed.lake.tables import LakeTables
+from nightfeed.models.configured import model_params
+from nightfeed.pipeline.artifacts import (
     latest_meta,
     register,
     registered_meta,
@@ -28,7 +28,7 @@ from .artifacts import (
     registry_row,
     save_atomically,
 )
-from .inputs import shift
+from nightfeed.pipeline.inputs import shift
 
 VALIDATION_FRACTION = 0.1
 RETUNE_GROWTH = 1.5  # `auto` searches again once users or items grew this much since its search

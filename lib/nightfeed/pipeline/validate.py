@@ -6,13 +6,13 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from .. import events as ev
-from .. import quality_frames
-from ..config import Lake
-from ..settings import RegionConfig
-from ..tables import LakeTables
-from .checks import fingerprint, trailing_mean, validate
-from .inputs import catalog_snapshot, held_items
+from nightfeed.configuration.config import Lake
+from nightfeed.configuration.settings import RegionConfig
+from nightfeed.ingest import events as ev
+from nightfeed.lake.tables import LakeTables
+from nightfeed.pipeline.checks import fingerprint, trailing_mean, validate
+from nightfeed.pipeline.inputs import catalog_snapshot, held_items
+from nightfeed.quality import frames as quality_frames
 
 TRAILING_DAYS = 7
 

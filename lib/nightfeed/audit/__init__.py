@@ -1,0 +1,1 @@
+"""The content audit: risk features, the classifier, the review queue and its evaluation."""

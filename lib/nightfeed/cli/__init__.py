@@ -1,0 +1,1 @@
+"""The nightfeed command line: argument parsing and one function per command."""

@@ -1,0 +1,1 @@
+"""Errors, days and the closed vocabularies every layer shares."""

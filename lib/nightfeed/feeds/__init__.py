@@ -1,0 +1,1 @@
+"""From interactions to feeds: features, scoring, the feed rules and feed health."""

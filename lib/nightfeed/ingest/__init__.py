@@ -1,0 +1,1 @@
+"""Landing files to typed rows: events, catalog, review decisions; each bad line quarantined with a reason."""

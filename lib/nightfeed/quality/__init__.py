@@ -1,0 +1,1 @@
+"""Data quality: the check suites and the frames they check."""
