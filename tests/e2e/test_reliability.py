@@ -19,7 +19,8 @@ from nightfeed.configuration.config import Lake
 from nightfeed.core.errors import NightfeedError
 from nightfeed.lake import readonly, tables
 from nightfeed.lake.tables import LakeTables
-from nightfeed.pipeline import publish, retention
+from nightfeed.pipeline import publish_feeds as publish
+from nightfeed.pipeline import retention
 from nightfeed.pipeline.checks import checks_dir
 
 pytestmark = pytest.mark.e2e

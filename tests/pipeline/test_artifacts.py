@@ -11,7 +11,7 @@ from helpers import RunsCode, write_interactions
 from nightfeed.configuration import config, settings
 from nightfeed.core.errors import NightfeedError
 from nightfeed.pipeline import artifacts
-from nightfeed.pipeline.train import train_model
+from nightfeed.pipeline.train_model import train_model
 
 REGION, DS = "US", "2026-11-25"
 

@@ -7,7 +7,7 @@ import pytest
 
 from nightfeed.configuration.config import Lake
 from nightfeed.core.errors import NightfeedError
-from nightfeed.pipeline import publish
+from nightfeed.pipeline import publish_feeds as publish
 
 
 def test_live_feed_reads_the_pointer_version_not_the_newest_rows(spark, published):

@@ -1,6 +1,6 @@
 """The model-evaluation part of the quality report: metrics vs popularity, or why there are none."""
 
-from nightfeed.pipeline.report import model_evaluation
+from nightfeed.pipeline.quality_report import model_evaluation
 from nightfeed.reports.quality_page import model_section
 
 

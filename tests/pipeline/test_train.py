@@ -10,7 +10,7 @@ from nightfeed import models
 from nightfeed.configuration import config, settings
 from nightfeed.models.configured import model_params
 from nightfeed.pipeline.artifacts import register
-from nightfeed.pipeline.train import train_model
+from nightfeed.pipeline.train_model import train_model
 
 
 def test_model_config_sets_the_confidence_transform_of_every_model():

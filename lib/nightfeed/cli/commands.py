@@ -95,7 +95,7 @@ def cmd_rollback(args) -> int:
             current = None
         out = {"dry_run": True, **target, "previous": current}
     else:
-        from nightfeed.pipeline import publish
+        from nightfeed.pipeline import publish_feeds as publish
 
         out = publish.rollback(
             _session("nightfeed-rollback"),

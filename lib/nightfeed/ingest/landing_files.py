@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 from nightfeed.core.errors import NightfeedError
-from nightfeed.lake.tables import empty_frame
+from nightfeed.lake.schemas import empty_frame
 
 
 def read_lines(spark: SparkSession, folder: Path) -> DataFrame:

@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from nightfeed.configuration.config import resource
@@ -29,3 +31,9 @@ def load(name: str) -> StructType:
 
 def field_names(name: str) -> list[str]:
     return [f.name for f in load(name).fields]
+
+
+def empty_frame(spark: SparkSession, schema: StructType) -> DataFrame:
+    """No rows, with `schema`, planned in the JVM alone: `createDataFrame([])` is a Python RDD whose
+    tasks start Python workers, which print EOF tracebacks when a failing job kills them."""
+    return spark.range(0).select([F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields])

@@ -10,7 +10,6 @@ from pathlib import Path
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from nightfeed.core.errors import NightfeedError
 from nightfeed.lake import readonly, schemas
@@ -180,19 +179,13 @@ def _with_conflict_retries(action):
     return None
 
 
-def empty_frame(spark: SparkSession, schema: StructType) -> DataFrame:
-    """No rows, with `schema`, planned in the JVM alone: `createDataFrame([])` is a Python RDD whose
-    tasks start Python workers, which print EOF tracebacks when a failing job kills them."""
-    return spark.range(0).select([F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields])
-
-
 def read(spark: SparkSession, lake_table: str, table: str | None = None) -> DataFrame:
     """The whole table, or an empty DataFrame of its schema if it does not exist yet."""
     if exists(lake_table):
         return spark.read.format("delta").load(lake_table)
     if table is None:
         raise NightfeedError(f"missing Delta table {lake_table}")
-    return empty_frame(spark, schemas.load(TABLES[table].schema))
+    return schemas.empty_frame(spark, schemas.load(TABLES[table].schema))
 
 
 def read_slice(

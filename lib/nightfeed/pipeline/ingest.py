@@ -12,7 +12,8 @@ from nightfeed.core.errors import NightfeedError
 from nightfeed.ingest import catalog, landing_files
 from nightfeed.ingest import events as ev
 from nightfeed.ingest import moderation as mod
-from nightfeed.lake.tables import LakeTables, empty_frame
+from nightfeed.lake.schemas import empty_frame
+from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.inputs import shift
 
 

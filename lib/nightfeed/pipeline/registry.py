@@ -44,7 +44,7 @@ AUDIT = ("xgboost.spark", "pandas", "pyarrow")
 STAGES: tuple[Stage, ...] = (
     Stage(
         "generate_events",
-        "generate",
+        "generate_events",
         (),
         ("landing/events", "landing/items"),
         nightly=False,
@@ -68,14 +68,14 @@ STAGES: tuple[Stage, ...] = (
     Stage("validate_events", "validate", ("bronze/events", "bronze/items"), ("reports/quality",), preload=GX),
     Stage(
         "build_features",
-        "featurize",
+        "build_features",
         ("bronze/events", "bronze/items"),
         ("silver/interactions", "silver/exclusions", "gold/user_features", "gold/item_features"),
     ),
     Stage("validate_features", "validate", ("silver/interactions",), ("reports/quality",), preload=GX),
     Stage(
         "train_model",
-        "train",
+        "train_model",
         ("silver/interactions",),
         ("models", "gold/model_registry"),
         options=(Option("--model", "model_type", str, "model type (default: conf model.type)", "models"),),
@@ -83,7 +83,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "evaluate_model",
-        "evaluate",
+        "evaluate_model",
         ("bronze/events", "bronze/items", "gold/model_registry"),
         ("gold/model_metrics",),
         preload=MODELS,
@@ -115,13 +115,13 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "evaluate_audit",
-        "audit_evaluate",
+        "evaluate_audit",
         ("gold/audit_queue", "silver/item_risk_features", "landing/audit_truth"),
         ("gold/audit_metrics", "reports/audit"),
     ),
     Stage(
         "score_feeds",
-        "score",
+        "score_feeds",
         (
             "models",
             "gold/model_registry",
@@ -149,13 +149,13 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "publish_feeds",
-        "publish",
+        "publish_feeds",
         ("silver/feed_candidates", "reports/quality", "gold/model_registry", "gold/feed_pointer"),
         ("gold/feeds", "gold/feed_pointer"),
     ),
     Stage(
         "feed_health",
-        "health",
+        "feed_health",
         (
             "gold/feeds",
             "gold/item_features",
@@ -169,7 +169,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "quality_report",
-        "report",
+        "quality_report",
         ("reports/quality", "bronze/events_quarantine", "bronze/items_quarantine"),
         ("reports/quality",),
         preload=GX,
