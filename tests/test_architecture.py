@@ -136,3 +136,13 @@ def test_registry_order_and_lookup():
         assert "ingest_events" in str(exc)
     else:
         raise AssertionError("unknown stage accepted")
+
+
+def test_only_the_simulator_and_the_benchmarks_read_the_synthetic_worlds_truth():
+    """The nightly pipeline learns from the lake alone: the synthetic platform (its hidden taste,
+    quality and policy) is imported only by itself, the benchmarks, and the stage that lands its
+    days as files (the platform's producer)."""
+    allowed = ("nightfeed.synthetic", "nightfeed.bench", "nightfeed.pipeline.generate_events")
+    for module, deps in graph().items():
+        if any(d.startswith("nightfeed.synthetic") for d in deps):
+            assert module.startswith(allowed), module

@@ -21,8 +21,11 @@ def run_suites(
     output_dir: str,
     output_json: str | None,
     repeats: int = 1,
+    region: str | None = None,
+    ds: str | None = None,
 ) -> None:
-    """suite: models, scoring, stages, exposure, all, or (not in all) audit / audit-world; JSON to
+    """suite: models, scoring, stages, exposure, all, or (not in all) audit / audit-world /
+    feed-value (region, ds: only that region / night); JSON to
     <output_dir>/<suite>.json, or to output_json for a single suite (not with `all`: several
     files); the exposure suite's chart goes to <output_dir>/exposure.svg."""
     if output_json and suite == "all":
@@ -63,6 +66,19 @@ def run_suites(
         res = audit_suite(build_session("nightfeed-bench-audit"), scale_name)
         print(json.dumps({k: res[k] for k in ("stages", "quality")}, indent=1))
         write_json(res, target(f"audit-{scale_name}.json"))
+    if suite == "feed-value":
+        from nightfeed.bench.feed_value_suite import feed_value_suite, require_synthetic, summary_table
+        from nightfeed.configuration.config import Lake
+        from nightfeed.runtime.spark import build_session
+
+        require_synthetic(Lake.default())
+        res = feed_value_suite(build_session("nightfeed-bench-feed-value"), Lake.default(), region, ds)
+        chart = out / "feed-value.svg"
+        out.mkdir(parents=True, exist_ok=True)
+        chart.write_text(res.pop("chart_svg"))
+        res["chart"] = str(chart)
+        print(json.dumps(summary_table(res["results"]), indent=1))
+        write_json(res, target("feed-value.json"))
     if suite == "audit-world":
         from nightfeed.bench.audit_world import audit_world_suite
 

@@ -195,6 +195,8 @@ def cmd_benchmark(args) -> int:
         args.output_dir,
         args.output_json,
         args.repeats,
+        region=args.region,
+        ds=args.ds,
     )
     return 0
 

@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--suite",
-        choices=("models", "scoring", "stages", "exposure", "audit", "audit-world", "all"),
+        choices=("models", "scoring", "stages", "exposure", "audit", "audit-world", "feed-value", "all"),
         default="all",
         help="all = models, scoring, stages and exposure",
     )
@@ -208,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="MovieLens 100k u.data for the models suite (default: ../shared/data/ml-100k/u.data, "
         "skipped when absent; a path given here must exist)",
     )
+    p.add_argument(
+        "--region", type=region_arg, help="feed-value suite: only this region (default: every one)"
+    )
+    p.add_argument("--ds", type=date_arg, help="feed-value suite: only this night (default: every one)")
     p.add_argument("--output-dir", default="bench/results")
     p.add_argument(
         "--output-json",

@@ -158,6 +158,33 @@ class SyntheticSettings:
     )
     repeat_offender_share: float = key(0.05, "share of creator accounts that are repeat offenders", SHARE)
     false_report_share: float = key(0.4, "share of all viewer reports that hit benign videos", (0, 0.999))
+    quality_strength: float = key(
+        1.0,
+        "how much a video's quality (creator skill + the video's own) raises play, completion, likes",
+        NON_NEGATIVE,
+    )
+    quality_creator_share: float = key(0.5, "share of a video's quality that is its creator's skill", SHARE)
+    duration_strength: float = key(
+        1.0,
+        "how fast completion falls per log-unit of duration above the viewer's preferred length",
+        NON_NEGATIVE,
+    )
+    preferred_duration_s: float = key(20.0, "median of the viewers' preferred video length", (1e-3, None))
+    fan_strength: float = key(
+        1.0, "how much more viewers show, play and like videos of creators they are fans of", NON_NEGATIVE
+    )
+    creators_followed: float = key(5.0, "creators a viewer is a fan of, on average", NON_NEGATIVE)
+    fatigue_strength: float = key(
+        0.15,
+        "play falls by this (logit) per earlier video of the same topic in a session; creator twice",
+        NON_NEGATIVE,
+    )
+    scroll_on_after_play: float = key(
+        0.98, "viewer model: chance to scroll to the next slot after a play", SHARE
+    )
+    scroll_on_after_skip: float = key(
+        0.93, "viewer model: chance to scroll to the next slot after a skip", SHARE
+    )
 
 
 REVIEW_CAPACITY = 8

@@ -140,7 +140,7 @@ def build_context(
     )
 
 
-def _list_csr(lists: pa.Array, n_cols: int, values: pa.Array | None = None) -> sp.csr_matrix:
+def list_csr(lists: pa.Array, n_cols: int, values: pa.Array | None = None) -> sp.csr_matrix:
     """A list<int> column (with optional aligned list<float> values) as CSR rows, without Python loops."""
     n_rows = len(lists)
     lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
@@ -170,8 +170,8 @@ def compose_feeds(ctx: FeedContext, batch: pa.RecordBatch) -> pa.RecordBatch:
     """
     b, n = batch.num_rows, ctx.n
     user_idx = pc.fill_null(batch.column("user_idx"), -1).to_numpy().astype(np.int64)
-    history = _list_csr(batch.column("hist_idx"), ctx.n_model_items, batch.column("hist_conf"))
-    exclude = _list_csr(batch.column("excl"), ctx.n_codes)
+    history = list_csr(batch.column("hist_idx"), ctx.n_model_items, batch.column("hist_conf"))
+    exclude = list_csr(batch.column("excl"), ctx.n_codes)
     warm = np.flatnonzero((user_idx >= 0) & (np.diff(history.indptr) >= ctx.min_user_interactions))
     seen = sp.hstack([history, sp.csr_matrix((b, ctx.n_codes - ctx.n_model_items))], format="csr")
     block = feed_rules.FeedBlock(ctx.creator, (seen + exclude).tocsr(), ctx.max_per_creator)

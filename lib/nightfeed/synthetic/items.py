@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from nightfeed.configuration.settings import SyntheticSettings
 from nightfeed.ingest.moderation import VIOLATIONS
@@ -52,15 +53,23 @@ class Users:
     ids: np.ndarray  # str
     taste: np.ndarray  # (n, topics) rows sum to 1
     activity: np.ndarray  # per-user activity multiplier
+    preferred_ms: np.ndarray  # the video length each viewer prefers
+    fan_norm: np.ndarray  # per viewer: sum over creators of taste x popularity (see `fan_probability`)
 
 
+@functools.lru_cache(maxsize=16)
 def users(cfg: SyntheticSettings, seed: int, region: str) -> Users:
     n, topics = cfg.n_users, cfg.n_topics
     rng = keyed_rng(seed, region, "users")
     taste = rng.dirichlet(np.full(topics, 0.25), size=n)
     activity = np.clip(rng.lognormal(0.0, 0.6, size=n), 0.1, 4.0)
     ids = np.array([f"u-{region}-{k:06d}" for k in range(n)])
-    return Users(ids, taste, activity)
+    preferred = keyed_rng(seed, region, "users", "duration").lognormal(
+        np.log(cfg.preferred_duration_s * 1000.0), 0.5, size=n
+    )
+    c_topic, c_pop = _creators(cfg, seed, region)[:2]
+    topic_pop = np.bincount(c_topic, weights=c_pop, minlength=topics)
+    return Users(ids, taste, activity, preferred, taste @ topic_pop)
 
 
 @functools.lru_cache(maxsize=64)
@@ -82,13 +91,19 @@ def _creators(cfg: SyntheticSettings, seed: int, region: str):
     return topic, pop, lifetime, phase, topic_risk, norm
 
 
+def hash_uniform(key: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A fixed pseudo-random number in [0, 1) for each pair (a, b) of non-negative integers
+    (broadcast): a property of the pair that any day can recompute without state."""
+    a, b = np.asarray(a).astype(np.uint64), np.asarray(b).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        x = (np.uint64(key) ^ (a << np.uint64(32)) ^ b) * np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(31))) * np.uint64(0xBF58476D1CE4E5B9)
+    return ((x ^ (x >> np.uint64(29))) % np.uint64(1_000_000)).astype(np.float64) / 1_000_000
+
+
 def _offender(key: int, slot: np.ndarray, generation: np.ndarray, share: float) -> np.ndarray:
     """Whether each account (slot, generation) is a repeat offender: a fixed hash of the account."""
-    x = (
-        np.uint64(key) ^ (slot.astype(np.uint64) << np.uint64(32)) ^ generation.astype(np.uint64)
-    ) * np.uint64(0x9E3779B97F4A7C15)
-    x = (x ^ (x >> np.uint64(31))) * np.uint64(0xBF58476D1CE4E5B9)
-    return (x ^ (x >> np.uint64(29))) % np.uint64(1_000_000) < share * 1_000_000
+    return hash_uniform(key, slot, generation) < share
 
 
 @functools.lru_cache(maxsize=4096)
@@ -128,6 +143,9 @@ def items_of_day(cfg: SyntheticSettings, seed: int, region: str, day: int) -> di
     slow_auto = rng.random(m) < 0.3  # the automatic check needs hours for these (pending until then)
     auto_delay = np.where(slow_auto, rng.integers(3600, 72000, size=m), rng.integers(60, 300, size=m))
     report_propensity = rng.lognormal(0.0, 1.0, size=m) / np.exp(0.5)
+    account = np.concatenate(
+        [slot * 65536 + generation % 65536, len(c_topic) * 65536 + np.arange(GLOBAL_ITEMS_PER_DAY)]
+    )
     return dict(
         ids=np.array(ids),
         creator=np.array(creators),
@@ -139,4 +157,18 @@ def items_of_day(cfg: SyntheticSettings, seed: int, region: str, day: int) -> di
         auto_ts=created + auto_delay,
         report_propensity=report_propensity,
         day=day,
+        account=account,
+        creator_topic=np.concatenate([c_topic[slot], g_topic]),
+        creator_share=np.concatenate([c_pop[slot], np.full(GLOBAL_ITEMS_PER_DAY, 1.0 / len(c_topic))]),
+        quality=_quality(cfg, seed, region, day, account),
     )
+
+
+def _quality(cfg: SyntheticSettings, seed: int, region: str, day: int, account: np.ndarray) -> np.ndarray:
+    """Each video's hidden quality (mean 0, sd 1): its creator account's skill plus its own noise."""
+    skill = ndtri(
+        np.clip(hash_uniform(zlib.crc32(f"{seed}/{region}/skill".encode()), account, 0), 1e-6, None)
+    )
+    own = keyed_rng(seed, region, "quality", day).normal(size=len(account))
+    share = cfg.quality_creator_share
+    return np.sqrt(share) * skill + np.sqrt(1.0 - share) * own
