@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nightfeed.reports.morning import CHARTS, chart_svg, render_night
+from nightfeed.reports.charts import CHARTS, chart_svg
+from nightfeed.reports.morning import render_night
 
 
 def history() -> pd.DataFrame:
@@ -16,6 +17,10 @@ def history() -> pd.DataFrame:
             "quarantined": [0.0, 7.0, np.nan],
             "model_ndcg": [np.nan, 0.3, 0.31],
             "popularity_ndcg": [np.nan, 0.2, 0.2],
+            "model_gauc": [np.nan, np.nan, 0.62],
+            "popularity_gauc": [np.nan, np.nan, 0.55],
+            "model_watch_ndcg": [np.nan, np.nan, 0.7],
+            "popularity_watch_ndcg": [np.nan, np.nan, 0.6],
             "catalog_coverage": [np.nan, np.nan, 0.5],
             "creator_exposure_gini": [np.nan, np.nan, 0.7],
             "new_creator_slot_share": [np.nan, np.nan, 0.05],
@@ -30,7 +35,7 @@ def test_every_chart_draws_with_missing_and_empty_days(kind, title):
         svg = chart_svg(rows, kind, title)
         assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     empty = "no values for these days yet" in chart_svg(history().iloc[:1], kind, title)
-    assert empty == (kind in ("ndcg", "coverage", "new_creators")), "day one has events but no model yet"
+    assert empty == (kind != "volume"), "day one has events but no model yet"
 
 
 def test_a_skipped_check_is_shown_as_skipped_not_failed():
@@ -64,3 +69,41 @@ def test_a_skipped_check_is_shown_as_skipped_not_failed():
     page = render_night("2026-11-21", [region])
     rows = [row for row in page.split("<tr>") if "<td>events</td>" in row or "<td>f" in row]
     assert [row.split('class="badge ')[1].split('"')[0] for row in rows] == ["skipped", "warn", "failed"]
+
+
+def test_counts_are_whole_numbers_and_model_metrics_are_in_words():
+    region = {
+        "region": "TT",
+        "stages": [],
+        "volumes": {"events": 1, "quarantined": 0, "items": 1, "items_quarantined": 0},
+        "checks": [],
+        "quality_status": "passed",
+        "model": {
+            "model_version": "2026-11-21.als.x",
+            "model_type": "als",
+            "metrics": {"model_gauc": 0.63, "popularity_gauc": 0.54, "model_watch_ndcg@10": 0.7},
+            "change": {"model_gauc": 0.01},
+        },
+        "health": {"users": 1874.0, "slots": 93700.0, "catalog_coverage": 0.5},
+        "history": history(),
+    }
+    page = render_night("2026-11-21", [region])
+    assert ">1,874<" in page and ">93,700<" in page and "1,874.0000" not in page
+    assert ">0.5000<" in page, "shares keep their decimals"
+    assert "Tells the videos viewers played from those they skipped (GAUC" in page
+    assert "Puts the most-watched videos first (watch-time nDCG@10" in page
+    gauc_row = page.split("(GAUC")[1].split("</tr>")[0]
+    assert [c.split("<")[0] for c in gauc_row.split("'num'>")[1:]] == ["0.6300", "+0.0100", "0.5400"]
+
+
+def test_a_charts_data_stays_below_its_legend():
+    import matplotlib.pyplot as plt
+
+    from nightfeed.reports.charts import HEADROOM, headroom
+
+    fig, ax = plt.subplots()
+    headroom(ax, [10.0, 250.0, np.nan])
+    assert ax.get_ylim() == (0.0, 250.0 * (1 + HEADROOM))
+    headroom(ax, [0.2], least=1.0)
+    assert ax.get_ylim()[1] == 1 + HEADROOM
+    plt.close(fig)

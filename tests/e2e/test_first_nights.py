@@ -39,8 +39,19 @@ def test_backfill_of_a_new_region_publishes_every_day(spark, tmp_path, monkeypat
     feeds = tables.read(spark, lake.table("gold/feeds")).where(f"region = '{REGION}'")
     assert sorted(r.ds for r in feeds.select("ds").distinct().collect()) == [first, DS]
     skipped = tables.read_slice(spark, lake.table("gold/model_metrics"), REGION, first).collect()
-    assert [(r.status, r.metric, r.value) for r in skipped] == [("skipped", "holdout_users", 0.0)]
-    assert skipped[0].reason.startswith(f"need interactions on {first} and in the window before it")
+    assert sorted((r.status, r.metric, r.value) for r in skipped) == [
+        ("skipped", "gauc", 0.0),
+        ("skipped", "holdout_users", 0.0),
+    ]
+    reasons = {r.metric: r.reason for r in skipped}
+    assert reasons["holdout_users"].startswith(f"need interactions on {first} and in the window before it")
+    assert reasons["gauc"].startswith(f"no feed was published for {shift(first, -1)}")
+    next_day = tables.read_slice(spark, lake.table("gold/model_metrics"), REGION, DS).where(
+        "model_version < ds"
+    )
+    assert {(r.model == "popularity", r.metric, r.status) for r in next_day.collect()} == {
+        (baseline, metric, "ok") for baseline in (False, True) for metric in ("gauc", "xauc", "watch_ndcg@10")
+    }, "the second night judges the first night's live model on its impressions"
     report = json.loads((lake.reports("quality", REGION, first) / "summary.json").read_text())
     assert report["model_evaluation"]["status"] == "skipped"
     assert report["promotion_gate"]["reason"] == "no other live feed to compare with"

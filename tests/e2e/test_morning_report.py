@@ -7,7 +7,7 @@ from helpers import DS
 from nightfeed.lake import readonly
 from nightfeed.pipeline import registry
 from nightfeed.pipeline.morning import build_report
-from nightfeed.reports.morning import CHARTS
+from nightfeed.reports.charts import CHARTS
 
 from .conftest import REGIONS
 

@@ -26,6 +26,7 @@ def test_ok_rows_become_a_metrics_table_and_old_rows_without_status_count_as_ok(
         "status": "ok",
         "test_users": 40,
         "metrics": {"ease": {"ndcg@10": 0.3123, "recall@10": 0.4}, "popularity": {"ndcg@10": 0.2}},
+        "not_computed": [],
     }
     page = model_section(out, {"decision": "promote", "reason": "no other live feed to compare with"})
     assert "<td>ease</td><td>0.3123</td><td>0.4</td>" in page and "no other live feed" in page
@@ -36,3 +37,11 @@ def test_a_skipped_holdout_shows_its_reason():
     assert out == {"status": "skipped", "reason": "need interactions on 2026-11-18", "model": "ease"}
     assert "No temporal holdout tonight: need interactions on 2026-11-18." in model_section(out, None)
     assert model_evaluation([]) == {"status": "missing"}
+
+
+def test_metrics_not_computed_tonight_are_named_beside_those_that_were():
+    out = model_evaluation(
+        [_row("ease", "ndcg@10", 0.3), _row("live", "gauc", 0.0, "skipped", "no feed was published")]
+    )
+    assert out["status"] == "ok" and out["metrics"] == {"ease": {"ndcg@10": 0.3}}
+    assert "Not computed: no feed was published." in model_section(out, None)

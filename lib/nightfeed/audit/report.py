@@ -9,7 +9,8 @@ import html
 import pandas as pd
 
 from nightfeed.audit.metrics import METHODS
-from nightfeed.reports.morning import EXTRA_STYLE, figure, to_svg
+from nightfeed.reports.charts import figure, to_svg
+from nightfeed.reports.morning import EXTRA_STYLE
 from nightfeed.reports.quality_page import STYLE
 
 LABELS = {

@@ -23,7 +23,7 @@ from nightfeed.evaluation.matrices import encode, relevant_sets
 from nightfeed.evaluation.metrics import ranking_metrics
 from nightfeed.feeds import feed_health, scoring
 from nightfeed.models import create
-from nightfeed.reports.morning import figure, to_svg
+from nightfeed.reports.charts import figure, to_svg
 from nightfeed.synthetic import world as synthetic
 
 SHARES = (0.0, 0.05, 0.1, 0.2)

@@ -25,7 +25,7 @@ from nightfeed.lake.tables import LakeTables
 from nightfeed.models.base import Recommender
 from nightfeed.pipeline.inputs import held_items
 from nightfeed.pipeline.score_feeds import CATALOG_COLUMNS
-from nightfeed.reports.morning import figure, to_svg
+from nightfeed.reports.charts import figure, headroom, to_svg
 from nightfeed.synthetic import landing, viewer
 
 FEEDS = ("published", "trending", "random", "oracle")
@@ -218,6 +218,6 @@ def chart(results: list[dict]) -> str:
     ax.set_ylabel("expected watch minutes per viewer")
     ax.set_title("What a feed is worth: published vs trending vs random vs oracle", fontsize=10)
     ax.grid(axis="y", color="#e5e7eb")
-    ax.set_ylim(0, ax.get_ylim()[1] * 1.25)
+    headroom(ax, [r["feeds"][f]["watch_s"] / 60 for r in results for f in FEEDS])
     ax.legend(loc="upper center", ncol=len(FEEDS), fontsize=8, frameon=False)
     return to_svg(fig)

@@ -1,5 +1,6 @@
 """Stage evaluate_model: the registered model and the popularity baseline on a temporal holdout
-(train on the window ending the day before ds, test on ds's new interactions).
+(train on the window ending the day before ds, test on ds's new interactions), and the model
+that was live on ds−1 on the impressions of ds (`next_day`: GAUC, XAUC, watch nDCG).
 
 A holdout that cannot be formed (a region's first day, no returning user, too few test users) is
 a fact about the data, not a failure: the stage records a `skipped` row with the reason in
@@ -22,11 +23,22 @@ from nightfeed.lake.table_registry import TABLES
 from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.artifacts import registered_model, registered_params
 from nightfeed.pipeline.inputs import catalog_snapshot, shift, window_events
+from nightfeed.pipeline.next_day import impression_rows
 
 
 def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
-    """Reports the registered model's type/params and the popularity baseline on the same split."""
+    """Reports the registered model's type/params and the popularity baseline on the same split,
+    and the next-day impression metrics; all rows in one write of the slice."""
     t = LakeTables(spark, lake.root)
+    rows, out = _holdout(t, region, ds, cfg)
+    next_rows, out["next_day"] = impression_rows(t, lake, region, ds, cfg.model.k)
+    schema = schemas.load(TABLES["gold/model_metrics"].schema)
+    t.write_slice("gold/model_metrics", spark.createDataFrame(rows + next_rows, schema), region, ds)
+    return out
+
+
+def _holdout(t: LakeTables, region: str, ds: str, cfg: RegionConfig) -> tuple[list[dict], dict]:
+    """The holdout rows and summary (one `skipped` row when the holdout cannot be formed)."""
     reg = registered_model(t, region, ds)
     items = catalog_snapshot(t, region, ds)
     lookback = cfg.features.lookback_days
@@ -48,7 +60,6 @@ def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
     k = cfg.model.k
     if train.empty or test.empty:
         return _skipped(
-            t,
             reg,
             region,
             ds,
@@ -61,7 +72,6 @@ def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
     test_users, relevant = relevant_sets(test, enc, user="user_id", item="item_id")
     if len(test_users) < cfg.model.min_eval_users:
         return _skipped(
-            t,
             reg,
             region,
             ds,
@@ -93,8 +103,7 @@ def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
             }
             for m, v in metrics.items()
         ]
-    _write(t, rows, region, ds)
-    return {
+    return rows, {
         "status": "ok",
         "model_version": reg["model_version"],
         "k": k,
@@ -103,12 +112,7 @@ def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
     }
 
 
-def _write(t: LakeTables, rows: list[dict], region: str, ds: str) -> None:
-    schema = schemas.load(TABLES["gold/model_metrics"].schema)
-    t.write_slice("gold/model_metrics", t.spark.createDataFrame(rows, schema), region, ds)
-
-
-def _skipped(t: LakeTables, reg, region: str, ds: str, k: int, test_users: int, reason: str) -> dict:
+def _skipped(reg, region: str, ds: str, k: int, test_users: int, reason: str) -> tuple[list[dict], dict]:
     """One `skipped` row (metric holdout_users = the test users found) instead of the metrics."""
     row = {
         "region": region,
@@ -122,5 +126,4 @@ def _skipped(t: LakeTables, reg, region: str, ds: str, k: int, test_users: int, 
         "status": "skipped",
         "reason": reason,
     }
-    _write(t, [row], region, ds)
-    return {"status": "skipped", "reason": reason, "model_version": reg["model_version"], "k": k}
+    return [row], {"status": "skipped", "reason": reason, "model_version": reg["model_version"], "k": k}

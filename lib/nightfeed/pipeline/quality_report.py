@@ -26,13 +26,21 @@ def quality_report(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
 
 
 def model_evaluation(rows: list[dict]) -> dict:
-    """The evaluate_model outcome from its gold/model_metrics rows: ok with metrics, or skipped."""
+    """The evaluate_model outcome from its gold/model_metrics rows: ok with the metrics computed
+    (and the reasons of those it could not compute), or skipped when it computed none."""
     if not rows:
         return {"status": "missing"}
+    ok = [r for r in rows if r.get("status") != "skipped"]
     skipped = [r for r in rows if r.get("status") == "skipped"]
-    if skipped:
+    if not ok:
         return {"status": "skipped", "reason": skipped[0]["reason"], "model": skipped[0]["model"]}
     metrics: dict[str, dict[str, float]] = {}
-    for r in rows:
+    for r in ok:
         metrics.setdefault(r["model"], {})[r["metric"]] = round(r["value"], 4)
-    return {"status": "ok", "test_users": rows[0]["n_users"], "metrics": metrics}
+    holdout = [r["n_users"] for r in ok if r["metric"].startswith("ndcg@")]
+    return {
+        "status": "ok",
+        "test_users": holdout[0] if holdout else 0,
+        "metrics": metrics,
+        "not_computed": sorted({r["reason"] for r in skipped}),
+    }

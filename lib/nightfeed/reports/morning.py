@@ -7,96 +7,54 @@ it needs no network. Output is byte-identical for the same data (fixed SVG ids, 
 from __future__ import annotations
 
 import html
-import io
 
 import pandas as pd
 
+from nightfeed.reports.charts import CHARTS, chart_svg
 from nightfeed.reports.quality_page import STYLE, badge
 
-CHARTS = (
-    ("volume", "Events ingested and quarantine share"),
-    ("ndcg", "Offline nDCG: live model vs popularity"),
-    ("coverage", "Catalog coverage and creator exposure Gini"),
-    ("new_creators", "New creators: share of feed slots and reach"),
-)
 EXTRA_STYLE = (
     ".charts{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:1rem}"
     "figure{margin:0;border:1px solid #e4e7eb;border-radius:6px;padding:.4rem}"
     "figure svg{width:100%;height:auto}.num{text-align:right;font-variant-numeric:tabular-nums}"
     "@media (max-width:800px){.charts{grid-template-columns:1fr}}"
 )
-
-
-def figure(width: float, height: float):
-    """A matplotlib (figure, axes) set up for deterministic, text-preserving SVG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"svg.hashsalt": "nightfeed", "svg.fonttype": "none", "font.size": 9})
-    return plt.subplots(figsize=(width, height))
-
-
-def to_svg(fig) -> str:
-    """The figure as an inline <svg> element (no XML prolog, no date), and closed."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    out = io.StringIO()
-    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
-    svg = out.getvalue()
-    return svg[svg.index("<svg") :]
-
-
-def chart_svg(history: pd.DataFrame, kind: str, title: str) -> str:
-    """One 14-day chart of a region as inline SVG. `history`: one row per ds with columns events,
-    quarantined, model_ndcg, popularity_ndcg, catalog_coverage, creator_exposure_gini,
-    new_creator_slot_share, new_creator_reach (NaN where a day has no value)."""
-    fig, ax = figure(5.6, 2.9)
-    days = [d[5:] for d in history["ds"]]  # MM-DD
-    x = range(len(days))
-    if kind == "volume":
-        ax.bar(x, history["events"], color="#93c5fd", label="events ingested")
-        ax.set_ylabel("events per day")
-        share = ax.twinx()
-        total = history["events"] + history["quarantined"]
-        share.plot(
-            x,
-            100 * history["quarantined"] / total.where(total > 0),
-            "o-",
-            color="#dc2626",
-            label="quarantined (% of lines)",
-        )
-        share.set_ylabel("quarantined, % of lines")
-        shares = (100 * history["quarantined"] / total.where(total > 0)).fillna(0.0)
-        share.set_ylim(0, max(1.0, float(shares.max()) if len(shares) else 0.0) * 1.3)
-        share.legend(loc="upper right", fontsize=8)
-    elif kind == "ndcg":
-        ax.plot(x, history["model_ndcg"], "o-", color="#2563eb", label="live model")
-        ax.plot(x, history["popularity_ndcg"], "s--", color="#6b7280", label="popularity")
-        ax.set_ylabel("nDCG@k, next-day holdout")
-    elif kind == "coverage":
-        ax.plot(x, history["catalog_coverage"], "o-", color="#059669", label="catalog coverage")
-        ax.plot(x, history["creator_exposure_gini"], "s-", color="#d97706", label="creator exposure Gini")
-        ax.set_ylabel("share (0–1)")
-        ax.set_ylim(0, 1.05)
-    else:
-        ax.plot(x, 100 * history["new_creator_slot_share"], "o-", color="#7c3aed", label="share of slots")
-        ax.plot(x, 100 * history["new_creator_reach"], "s--", color="#db2777", label="new creators reached")
-        ax.set_ylabel("%")
-        ax.set_ylim(bottom=0)
-    if kind != "volume" and not any(pd.notna(line.get_ydata()).any() for line in ax.get_lines()):
-        ax.text(
-            0.5, 0.5, "no values for these days yet", transform=ax.transAxes, ha="center", color="#6b7280"
-        )
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel("day (ds)")
-    ax.set_xticks(list(x), days, rotation=45, ha="right", fontsize=7)
-    ax.grid(axis="y", color="#e5e7eb")
-    ax.legend(loc="upper left", fontsize=8)
-    return to_svg(fig)
+# What each model metric (gold/model_metrics, without its @k) says, in the words of a reader.
+METRIC_WORDS = {
+    "gauc": "Tells the videos viewers played from those they skipped (GAUC, next-day impressions)",
+    "xauc": "Orders played videos by how much of them was watched (XAUC, next-day impressions)",
+    "watch_ndcg": "Puts the most-watched videos first (watch-time nDCG@{k}, next-day impressions)",
+    "ndcg": "Finds the videos viewers engaged with the next day (nDCG@{k}, holdout)",
+    "recall": "Share of the next day's videos found in the top {k} (recall@{k}, holdout)",
+    "precision": "Share of the top {k} engaged with the next day (precision@{k}, holdout)",
+    "map": "Mean average precision of the top {k} (MAP@{k}, holdout)",
+    "coverage": "Share of the catalog it recommends to anyone (coverage)",
+    "gini": "How unequally it spreads slots over videos (Gini, 0 = evenly)",
+    "novelty": "How unusual its picks are (novelty, bits)",
+}
+# The feed health metrics (gold/feed_metrics) in plain words; counts are shown as whole numbers.
+HEALTH_WORDS = {
+    "users": "Viewers with a feed",
+    "slots": "Feed slots written",
+    "cold_start_user_share": "Share of viewers new to the model (trending feeds)",
+    "catalog_coverage": "Share of the eligible catalog in any feed",
+    "item_exposure_gini": "How unequally slots go to videos (Gini)",
+    "creator_exposure_gini": "How unequally slots go to creators (Gini)",
+    "creators_per_feed": "Distinct creators per feed, on average",
+    "fresh_slot_share": "Share of slots for fresh videos",
+    "new_creator_slot_share": "Share of slots for new creators",
+    "new_creator_reach": "Share of new creators shown to anyone",
+    "source_share_cf": "Share of slots from the model",
+    "source_share_fresh": "Share of slots from the fresh pass",
+    "source_share_trending": "Share of slots from trending",
+    "source_share_new_creator": "Share of slots from the new-creator pass",
+    "audit_held_videos": "Videos held out of the feeds by the audit",
+    "audit_held_benign_videos": "…of which benign (by the truth available)",
+    "audit_violating_slots": "Slots of violating videos",
+    "audit_violating_slots_without_holds": "Slots of violating videos without the holds",
+    "audit_held_benign_slots_without_holds": "Slots benign held videos would have had",
+}
+COUNTS = ("users", "slots", "audit_held_videos", "audit_held_benign_videos")
 
 
 def render_night(ds: str, regions: list[dict]) -> str:
@@ -182,29 +140,64 @@ def _check_status(check: dict) -> str:
 def _model_table(model: dict) -> str:
     if not model.get("model_version"):
         return "<h3>Model</h3><p>No model registered for this night.</p>"
+    metrics, change = model["metrics"], model["change"]
+    names = sorted(
+        {n.split("_", 1)[1] for n in metrics},
+        key=lambda n: (
+            list(METRIC_WORDS).index(_stem(n)) if _stem(n) in METRIC_WORDS else len(METRIC_WORDS),
+            n,
+        ),
+    )
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td class='num'>{value:.4f}</td>"
-        f"<td class='num'>{_signed(model['change'].get(name))}</td></tr>"
-        for name, value in sorted(model["metrics"].items())
+        f"<tr><td>{html.escape(_words(n))}</td><td class='num'>{_value(metrics.get('model_' + n))}</td>"
+        f"<td class='num'>{_signed(change.get('model_' + n))}</td>"
+        f"<td class='num'>{_value(metrics.get('popularity_' + n))}</td></tr>"
+        for n in names
     )
     note = f"<p>{html.escape(model['note'])}</p>" if model.get("note") else ""
     return (
         f"<h3>Model</h3><p><code>{html.escape(model['model_version'])}</code> "
         f"({html.escape(model['model_type'])}); gate: {html.escape(model.get('gate', 'n/a'))}.</p>{note}"
-        "<table><tr><th>offline metric (next-day holdout)</th><th class='num'>value</th>"
-        f"<th class='num'>vs previous day</th></tr>{rows}</table>"
+        "<table><tr><th>what the model does</th><th class='num'>live model</th>"
+        f"<th class='num'>vs previous day</th><th class='num'>popularity</th></tr>{rows}</table>"
     )
+
+
+def _stem(name: str) -> str:
+    return name.split("@", 1)[0]
+
+
+def _words(name: str) -> str:
+    """A metric's plain words, e.g. watch_ndcg@10 -> 'Puts the most-watched videos first (…@10 …)'."""
+    k = name.split("@", 1)[1] if "@" in name else "k"
+    return METRIC_WORDS.get(_stem(name), name).format(k=k)
+
+
+def _value(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:.4f}"
 
 
 def _health_table(health: dict) -> str:
     if not health:
         return "<h3>Feed health</h3><p>No feed health metrics for this night.</p>"
+    order = {m: k for k, m in enumerate(HEALTH_WORDS)}
     rows = "".join(
-        f"<tr><td>{html.escape(m)}</td><td class='num'>{v:,.4f}</td></tr>"
-        for m, v in sorted(health.items())
+        f"<tr><td>{html.escape(HEALTH_WORDS.get(m, m))}</td><td><code>{html.escape(m)}</code></td>"
+        f"<td class='num'>{_health_value(m, v)}</td></tr>"
+        for m, v in sorted(health.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
         if not (m.startswith("model_") or m.startswith("popularity_"))
     )
-    return f"<h3>Feed health</h3><table><tr><th>metric</th><th class='num'>value</th></tr>{rows}</table>"
+    return (
+        "<h3>Feed health</h3><table><tr><th>what</th><th>metric</th><th class='num'>value</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def _health_value(name: str, value: float) -> str:
+    """Counts as whole numbers (1,874), everything else with four decimals."""
+    if name in COUNTS or name.endswith(("_slots", "_slots_without_holds")):
+        return f"{value:,.0f}"
+    return f"{value:,.4f}"
 
 
 def _signed(value) -> str:

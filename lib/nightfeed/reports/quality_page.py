@@ -216,6 +216,9 @@ def model_section(evaluation: dict, gate: dict | None) -> str:
             f"<table><tr><th>model</th>{head}</tr>{rows}</table>"
             f"<p class='meta'>{evaluation['test_users']:,} returning test users</p>"
         )
+        out += [
+            f"<p class='meta'>Not computed: {html.escape(r)}.</p>" for r in evaluation.get("not_computed", [])
+        ]
     if gate:
         out.append(f"<p><b>Promotion gate:</b> {_observed(gate)}</p>")
     return "".join(out)
