@@ -24,3 +24,21 @@ def test_each_night_says_what_it_published_and_when_a_later_night_stays_live(tmp
     assert "offline (last-day holdout): skipped: no earlier day" in out
     assert out.count("feed rows written 6 for 3 users {'cf': 6}") == 2
     assert out.count("; the later night 2026-11-25 stays live") == 1
+
+
+def test_the_next_day_line_compares_last_nights_model_with_popularity(tmp_path, capsys):
+    night = _night("2026-11-25", "2026-11-25")
+    night[2] = night[2] | {
+        "next_day": {
+            "impressions": 1234,
+            "model_type": "ease",
+            "metrics": {
+                "ease": {"gauc": 0.64, "xauc": 0.52, "watch_ndcg@10": 0.7},
+                "popularity": {"gauc": 0.54, "xauc": None, "watch_ndcg@10": 0.6},
+            },
+        }
+    }
+    print_summary(night, Lake(tmp_path))
+    out = capsys.readouterr().out
+    assert "next day (impressions of 2026-11-25, last night's feed): 1,234 impressions, " in out
+    assert "GAUC 0.6400 vs popularity 0.5400; watch_ndcg@10 0.7000 vs popularity 0.6000" in out

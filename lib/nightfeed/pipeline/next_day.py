@@ -47,7 +47,13 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
         reg["model_type"]: _model_scores(model, model_items, frame, history.toPandas(), model_users),
         "popularity": _popularity(history, frame),
     }
-    rows, summary = [], {"impressions": len(frame), "model_version": version}
+    rows = []
+    summary = {
+        "impressions": len(frame),
+        "model_version": version,
+        "model_type": reg["model_type"],
+        "metrics": {},
+    }
     for name, score in scores.items():
         for metric, (value, users) in impression_metrics(frame.assign(score=score), k).items():
             ok = not np.isnan(value)
@@ -67,7 +73,7 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
                     else f"no viewer on {ds} with what {metric} compares (plays and skips, or two plays)",
                 )
             )
-            summary[f"{name}_{metric}"] = round(value, 4) if ok else None
+            summary["metrics"].setdefault(name, {})[metric] = round(value, 4) if ok else None
     return rows, summary
 
 

@@ -20,6 +20,7 @@ def print_summary(results: list[dict], lake) -> None:
         print(f"  users {tr['n_users']:,}  items {tr['n_items']:,}  interactions {tr['n_interactions']:,}")
         print(f"  model {tr['model_version']} ({tr['model_type']})")
         print(f"  offline (last-day holdout): {_holdout_line(ev, tr['model_type'])}")
+        print(f"  next day (impressions of {ds}, last night's feed): {_next_day_line(ev.get('next_day'))}")
         print(
             f"  feed rows written {pub['rows']:,} for {pub['users']:,} users "
             f"{st['score_feeds'].get('rows_by_source', {})}"
@@ -39,3 +40,16 @@ def _holdout_line(ev: dict, model_type: str) -> str:
         f"{ev['test_users']} users, ndcg@{k} {model_m[f'ndcg@{k}']:.4f} vs popularity "
         f"{pop_m[f'ndcg@{k}']:.4f}; recall@{k} {model_m[f'recall@{k}']:.4f} vs {pop_m[f'recall@{k}']:.4f}"
     )
+
+
+def _next_day_line(nd: dict | None) -> str:
+    if not nd or nd.get("status") == "skipped":
+        return f"skipped: {nd['reason']}" if nd else "not measured"
+    live, pop = nd["metrics"][nd["model_type"]], nd["metrics"]["popularity"]
+
+    def pair(metric: str) -> str:
+        a, b = live.get(metric), pop.get(metric)
+        return "n/a" if a is None or b is None else f"{a:.4f} vs popularity {b:.4f}"
+
+    watch = next(m for m in live if m.startswith("watch_ndcg"))
+    return f"{nd['impressions']:,} impressions, GAUC {pair('gauc')}; {watch} {pair(watch)}"
