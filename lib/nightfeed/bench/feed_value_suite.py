@@ -20,11 +20,10 @@ import pyarrow as pa
 from nightfeed.configuration import config
 from nightfeed.configuration.settings import RegionConfig
 from nightfeed.core.errors import NightfeedError
-from nightfeed.feeds import scoring, scoring_spark
+from nightfeed.feeds import scoring
 from nightfeed.lake.tables import LakeTables
 from nightfeed.models.base import Recommender
-from nightfeed.pipeline.inputs import held_items
-from nightfeed.pipeline.score_feeds import CATALOG_COLUMNS
+from nightfeed.pipeline.score_feeds import scoring_catalog, scoring_rows
 from nightfeed.reports.charts import figure, headroom, to_svg
 from nightfeed.synthetic import landing, viewer
 
@@ -85,12 +84,7 @@ def night_value(spark, t: LakeTables, lake: config.Lake, cfg: RegionConfig, regi
     """The four feeds of one region-night, valued for the viewers of its published feeds."""
     world, seed, capacity = landing.world_of(lake.root, region)
     rows = t.read_slice("gold/feeds", region, ds).select("user_id", "rank", "item_id").toPandas()
-    catalog = (
-        t.require_slice("gold/item_features", region, ds, "build_features")
-        .select(*CATALOG_COLUMNS)
-        .join(held_items(t, region, ds), "item_id", "left")
-        .toPandas()
-    )
+    catalog = scoring_catalog(t, region, ds)
     items = catalog["item_id"].to_numpy(dtype=object)
     ctx = scoring.build_context(RandomScores(len(items), seed), items, catalog, cfg.feed, ds)
     ctx = dataclasses.replace(ctx, min_user_interactions=0)
@@ -143,17 +137,9 @@ def _ratio(a: float, b: float) -> float | None:
 
 def _user_blocks(spark, t: LakeTables, region: str, ds: str, ctx: scoring.FeedContext, user_ids) -> list:
     """The published viewers' scoring rows (history, exclusions) as score_feeds builds them."""
-    codes = spark.createDataFrame(pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)}))
     users = spark.createDataFrame(pd.DataFrame({"user_id": user_ids}))
     index = spark.createDataFrame(pd.DataFrame({"user_id": user_ids, "user_idx": np.arange(len(user_ids))}))
-    table = scoring_spark.user_blocks(
-        users,
-        t.read_slice("silver/interactions", region, ds),
-        t.read_slice("silver/exclusions", region, ds),
-        codes,
-        index,
-        ctx.n_model_items,
-    ).toArrow()
+    table = scoring_rows(t, region, ds, ctx, users, index).toArrow()
     return table.sort_by("user_id").combine_chunks().to_batches(max_chunksize=BLOCK)
 
 

@@ -32,12 +32,7 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
     t = LakeTables(spark, lake.root)
     reg = registered_model(t, region, ds)
     model, model_users, model_items = load_artifact(lake, reg["artifact_path"])
-    catalog = (
-        t.require_slice("gold/item_features", region, ds, "build_features")
-        .select(*CATALOG_COLUMNS)
-        .join(held_items(t, region, ds), "item_id", "left")
-        .toPandas()
-    )
+    catalog = scoring_catalog(t, region, ds)
     user_index = spark.createDataFrame(
         pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))})
     )
@@ -47,15 +42,7 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
 
     def feeds_of(catalog: pd.DataFrame):
         ctx = scoring.build_context(model, model_items, catalog, cfg.feed, ds)
-        codes = spark.createDataFrame(pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)}))
-        batch = scoring_spark.user_blocks(
-            users,
-            t.read_slice("silver/interactions", region, ds),
-            t.read_slice("silver/exclusions", region, ds),
-            codes,
-            user_index,
-            ctx.n_model_items,
-        )
+        batch = scoring_rows(t, region, ds, ctx, users, user_index)
         broadcasts.append(spark.sparkContext.broadcast(ctx))
         return scoring_spark.score_users(batch, broadcasts[-1])
 
@@ -94,3 +81,27 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
         "rows": sum(by_source.values()),
         "rows_by_source": by_source,
     }
+
+
+def scoring_catalog(t: LakeTables, region: str, ds: str) -> pd.DataFrame:
+    """The night's catalog as the feed rules read it: CATALOG_COLUMNS and the audit's holds."""
+    return (
+        t.require_slice("gold/item_features", region, ds, "build_features")
+        .select(*CATALOG_COLUMNS)
+        .join(held_items(t, region, ds), "item_id", "left")
+        .toPandas()
+    )
+
+
+def scoring_rows(t: LakeTables, region: str, ds: str, ctx: scoring.FeedContext, users, user_index):
+    """One row per user to score (`scoring_spark.user_blocks`): their history and exclusions of
+    (region, ds) in the item codes of `ctx`."""
+    codes = t.spark.createDataFrame(pd.DataFrame({"item_id": ctx.item_ids, "code": np.arange(ctx.n_codes)}))
+    return scoring_spark.user_blocks(
+        users,
+        t.read_slice("silver/interactions", region, ds),
+        t.read_slice("silver/exclusions", region, ds),
+        codes,
+        user_index,
+        ctx.n_model_items,
+    )

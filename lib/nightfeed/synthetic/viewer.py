@@ -51,6 +51,11 @@ class Night:
     def answers(self, rows: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, response.PerPlay]:
         """For viewers `rows` (b) and videos `codes` (b × m, valid codes): the play logit without
         fatigue and the per-play expectations."""
+        a = self.answer(rows, codes)
+        return a.play_logit, response.per_play(a)
+
+    def answer(self, rows: np.ndarray, codes: np.ndarray) -> response.Answer:
+        """The answer's distribution (without fatigue) of viewers `rows` to videos `codes`."""
         v = self.viewers
         taste = v.taste[rows]
         r = np.arange(len(rows))[:, None]
@@ -63,7 +68,7 @@ class Night:
             self.account[codes],
             self.creator_share[codes],
         )
-        a = response.answer(
+        return response.answer(
             self.cfg,
             response.affinity(taste[r, self.topic[codes]], self.cfg.n_topics),
             self.quality[codes],
@@ -72,7 +77,6 @@ class Night:
             self.duration_ms[codes],
             v.preferred_ms[rows, None],
         )
-        return a.play_logit, response.per_play(a)
 
 
 def night(cfg: SyntheticSettings, seed: int, region: str, ds: str, capacity: int, item_ids) -> Night:
@@ -161,20 +165,19 @@ def oracle(night: Night, rows: np.ndarray, allowed: np.ndarray, rules: Rules, sh
     with the highest expected watch time per chance of leaving (the order that maximises a
     cascade's value), given the fatigue of the slots before, within the creator cap, and keeping
     room for the fresh and new-creator slots the rules reserve. allowed: b × codes. Candidates
-    are each viewer's `shortlist` best by value without fatigue plus the best reserved ones."""
+    are each viewer's 2 × `shortlist` best by a rough index without fatigue (`_rough_index`) plus
+    the best fresh and new-creator ones."""
     b = len(rows)
-    all_codes = np.broadcast_to(np.arange(allowed.shape[1]), allowed.shape)
-    logit0, per = night.answers(rows, all_codes)
-    base = per.at(night.cfg, expit(logit0))
-    index = np.where(allowed, base["watch_share"] * night.duration_ms / _leave(base), -np.inf)
-    picks = [_best(index, shortlist)]
-    for reserved in (rules.fresh, rules.new_creator):
-        picks.append(_best(np.where(reserved, index, -np.inf), rules.n))
-    cand = np.sort(np.hstack(picks), axis=1)
     r = np.arange(b)[:, None]
+    all_codes = np.broadcast_to(np.arange(allowed.shape[1]), allowed.shape)
+    index = np.where(allowed, _rough_index(night, night.answer(rows, all_codes)), -np.inf)
+    picks = [_best(index, 2 * shortlist)]
+    for reserved in (rules.fresh, rules.new_creator):
+        picks.append(_best(np.where(reserved, index, -np.inf), 2 * rules.n))
+    cand = np.sort(np.hstack(picks), axis=1)
     ok = np.isfinite(index[r, cand])
     ok[:, 1:] &= cand[:, 1:] != cand[:, :-1]
-    lg, pp = logit0[r, cand], per.take((r, cand))
+    lg, pp = night.answers(rows, cand)
     quota = [
         np.minimum(k, (ok & m[cand]).sum(axis=1))
         for k, m in ((rules.n_fresh_slots, rules.fresh), (rules.n_new_creator_slots, rules.new_creator))
@@ -208,6 +211,15 @@ def oracle(night: Night, rows: np.ndarray, allowed: np.ndarray, rules: Rules, sh
         quota[0][shown] -= is_fresh
         quota[1][shown] -= ~is_fresh & rules.new_creator[code] & (quota[1][shown] > 0)
     return feeds
+
+
+def _rough_index(night: Night, a: response.Answer) -> np.ndarray:
+    """The greedy index without the Beta integrals (every play counted): enough to shortlist."""
+    p = expit(a.play_logit)
+    watch_s = p * a.scale * a.alpha / (a.alpha + response.COMPLETION_BETA) * night.duration_ms / 1000.0
+    return watch_s / _leave(
+        {"scroll_on": p * night.cfg.scroll_on_after_play + (1 - p) * night.cfg.scroll_on_after_skip}
+    )
 
 
 def _leave(out: dict) -> np.ndarray:
