@@ -45,7 +45,7 @@ def test_backfill_of_a_new_region_publishes_every_day(spark, tmp_path, monkeypat
     ]
     reasons = {r.metric: r.reason for r in skipped}
     assert reasons["holdout_users"].startswith(f"need interactions on {first} and in the window before it")
-    assert reasons["gauc"].startswith(f"no feed was published for {shift(first, -1)}")
+    assert reasons["gauc"].startswith(f"no feed was published on or before {shift(first, -1)}")
     next_day = tables.read_slice(spark, lake.table("gold/model_metrics"), REGION, DS).where(
         "model_version < ds"
     )

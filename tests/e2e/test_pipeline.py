@@ -73,7 +73,7 @@ def test_model_is_registered_and_beats_popularity_offline(spark, tiny_lake):
         assert set(metrics[metrics.status == "ok"].model) == {reg[0].model_type, "popularity"}
         next_day = metrics[metrics.status == "skipped"]
         assert list(next_day.metric) == ["gauc"], "one night only: no feed of the night before to judge"
-        assert next_day.reason.iloc[0].startswith("no feed was published for ")
+        assert next_day.reason.iloc[0].startswith("no feed was published on or before ")
 
 
 def test_audit_queue_metrics_report_and_cli(spark, tiny_lake):

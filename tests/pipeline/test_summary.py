@@ -31,6 +31,7 @@ def test_the_next_day_line_compares_last_nights_model_with_popularity(tmp_path, 
     night[2] = night[2] | {
         "next_day": {
             "impressions": 1234,
+            "feed_of": "2026-11-24",
             "model_type": "ease",
             "metrics": {
                 "ease": {"gauc": 0.64, "xauc": 0.52, "watch_ndcg@10": 0.7},
@@ -40,5 +41,5 @@ def test_the_next_day_line_compares_last_nights_model_with_popularity(tmp_path, 
     }
     print_summary(night, Lake(tmp_path))
     out = capsys.readouterr().out
-    assert "next day (impressions of 2026-11-25, last night's feed): 1,234 impressions, " in out
+    assert "next day (impressions of 2026-11-25): the feed of 2026-11-24 (ease) on 1,234 impressions: " in out
     assert "GAUC 0.6400 vs popularity 0.5400; watch_ndcg@10 0.7000 vs popularity 0.6000" in out

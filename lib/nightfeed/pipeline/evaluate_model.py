@@ -1,6 +1,6 @@
 """Stage evaluate_model: the registered model and the popularity baseline on a temporal holdout
 (train on the window ending the day before ds, test on ds's new interactions), and the model
-that was live on ds−1 on the impressions of ds (`next_day`: GAUC, XAUC, watch nDCG).
+that was live on ds on its impressions (`next_day`: GAUC, XAUC, watch nDCG).
 
 A holdout that cannot be formed (a region's first day, no returning user, too few test users) is
 a fact about the data, not a failure: the stage records a `skipped` row with the reason in

@@ -1,9 +1,10 @@
-"""Next-day impression metrics for evaluate_model: the model whose feed was live on ds−1, judged by
-what its viewers did with the impressions of ds (`evaluation.impressions`: GAUC, XAUC, watch
-nDCG), against the popularity of ds−1 on the same impressions.
+"""Next-day impression metrics for evaluate_model: the model whose feed was live on ds (the newest
+published on or before ds−1), judged by what its viewers did with the impressions of ds
+(`evaluation.impressions`: GAUC, XAUC, watch nDCG), against the popularity of that feed's night
+on the same impressions.
 
-The scores come from the live model's artifact and each viewer's interactions of ds−1 — the
-inputs that feed was scored from — so nothing of ds leaks into them. Viewers the model does not
+The scores come from the live model's artifact and each viewer's interactions of that night —
+the inputs the feed was scored from — so nothing of ds leaks into them. Viewers the model does not
 know (they got trending feeds) are left out of both rows, so the two stay comparable.
 """
 
@@ -28,11 +29,13 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
     """gold/model_metrics rows (metric gauc, xauc, watch_ndcg@k; model = the live model's type and
     popularity) and a summary; one `skipped` row with the reason when they cannot be computed."""
     prev = shift(ds, -1)
-    live = t.read_slice("gold/feeds", region, prev)
-    first = live.select("model_version").first()
-    if first is None:
-        return _skipped(region, ds, "", k, f"no feed was published for {prev}: no impressions to judge it by")
-    version = first["model_version"]
+    served = served_night(t, region, prev)
+    if served is None:
+        return _skipped(
+            region, ds, "", k, f"no feed was published on or before {prev}: no impressions to judge it by"
+        )
+    live = t.read_slice("gold/feeds", region, served)
+    version = live.select("model_version").first()["model_version"]
     reg = registry_row(t, region, version)
     if reg is None:
         return _skipped(region, ds, version, k, f"the live model {version} is not in gold/model_registry")
@@ -42,7 +45,7 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
     frame = frame[user_index >= 0].assign(user=user_index[user_index >= 0])
     if frame.empty:
         return _skipped(region, ds, version, k, f"no impressions on {ds} of viewers the live model knows")
-    history = t.read_slice("silver/interactions", region, prev).select("user_id", "item_id", "confidence")
+    history = t.read_slice("silver/interactions", region, served).select("user_id", "item_id", "confidence")
     scores = {
         reg["model_type"]: _model_scores(model, model_items, frame, history.toPandas(), model_users),
         "popularity": _popularity(history, frame),
@@ -75,6 +78,15 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
             )
             summary["metrics"].setdefault(name, {})[metric] = round(value, 4) if ok else None
     return rows, summary
+
+
+def served_night(t: LakeTables, region: str, last: str) -> str | None:
+    """The night whose feed viewers saw the day after `last`: the newest published on or before
+    it (a night the gate refused publishes nothing, so the feed before it stayed live)."""
+    if not t.exists("gold/feeds"):
+        return None
+    feeds = t.read("gold/feeds")
+    return feeds.where((F.col("region") == region) & (F.col("ds") <= last)).agg(F.max("ds")).first()[0]
 
 
 def _impressions(t: LakeTables, viewers, region: str, ds: str) -> pd.DataFrame:

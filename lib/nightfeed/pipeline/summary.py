@@ -20,7 +20,7 @@ def print_summary(results: list[dict], lake) -> None:
         print(f"  users {tr['n_users']:,}  items {tr['n_items']:,}  interactions {tr['n_interactions']:,}")
         print(f"  model {tr['model_version']} ({tr['model_type']})")
         print(f"  offline (last-day holdout): {_holdout_line(ev, tr['model_type'])}")
-        print(f"  next day (impressions of {ds}, last night's feed): {_next_day_line(ev.get('next_day'))}")
+        print(f"  next day (impressions of {ds}): {_next_day_line(ev.get('next_day'))}")
         print(
             f"  feed rows written {pub['rows']:,} for {pub['users']:,} users "
             f"{st['score_feeds'].get('rows_by_source', {})}"
@@ -52,4 +52,7 @@ def _next_day_line(nd: dict | None) -> str:
         return "n/a" if a is None or b is None else f"{a:.4f} vs popularity {b:.4f}"
 
     watch = next(m for m in live if m.startswith("watch_ndcg"))
-    return f"{nd['impressions']:,} impressions, GAUC {pair('gauc')}; {watch} {pair(watch)}"
+    return (
+        f"the feed of {nd['feed_of']} ({nd['model_type']}) on {nd['impressions']:,} impressions: "
+        f"GAUC {pair('gauc')}; {watch} {pair(watch)}"
+    )
