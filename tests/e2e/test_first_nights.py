@@ -35,6 +35,8 @@ def test_backfill_of_a_new_region_publishes_every_day(spark, tmp_path, monkeypat
     out, err = capfd.readouterr()
     summaries = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert [s["ds"] for s in summaries if s["stage"] == "publish_feeds"] == [first, DS]
+    evaluated = {s["ds"]: s for s in summaries if s["stage"] == "evaluate_model"}
+    assert evaluated[DS]["next_day"]["feed_of"] == first and evaluated[DS]["next_day"]["impressions"] > 0
     assert "Calculating Metrics" not in out + err, "GX progress bars are off unless --verbose"
     feeds = tables.read(spark, lake.table("gold/feeds")).where(f"region = '{REGION}'")
     assert sorted(r.ds for r in feeds.select("ds").distinct().collect()) == [first, DS]

@@ -53,6 +53,7 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
     rows = []
     summary = {
         "impressions": len(frame),
+        "feed_of": served,
         "model_version": version,
         "model_type": reg["model_type"],
         "metrics": {},
