@@ -43,7 +43,7 @@ class RandomScores(Recommender):
         self.n_items, self.seed = n_items, seed
 
     def _fit(self, user_items):
-        raise NotImplementedError("RandomScores is not trained")
+        """Random scores learn nothing from the data (`fit` keeps only the item count)."""
 
     def score_block(self, userids, user_items, items=None):
         scores = np.stack([np.random.default_rng([self.seed, int(u)]).random(self.n_items) for u in userids])

@@ -45,9 +45,13 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
     frame = frame[user_index >= 0].assign(user=user_index[user_index >= 0])
     if frame.empty:
         return _skipped(region, ds, version, k, f"no impressions on {ds} of viewers the live model knows")
-    history = t.read_slice("silver/interactions", region, served).select("user_id", "item_id", "confidence")
+    history = (
+        t.read_slice("silver/interactions", region, served)
+        .select("user_id", "item_id", "confidence")
+        .toPandas()
+    )
     scores = {
-        reg["model_type"]: _model_scores(model, model_items, frame, history.toPandas(), model_users),
+        reg["model_type"]: _model_scores(model, model_items, frame, history, model_users),
         "popularity": _popularity(history, frame),
     }
     rows = []
@@ -141,10 +145,10 @@ def _model_scores(model, model_items, frame: pd.DataFrame, history: pd.DataFrame
     return out
 
 
-def _popularity(history, frame: pd.DataFrame) -> np.ndarray:
-    """Viewers who interacted with each video on the window ending ds−1."""
-    counts = history.groupBy("item_id").agg(F.countDistinct("user_id").alias("n")).toPandas()
-    return frame["item_id"].map(counts.set_index("item_id")["n"]).fillna(0).to_numpy(np.float64)
+def _popularity(history: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """Viewers who interacted with each video in the window ending at the feed's night."""
+    counts = history.groupby("item_id")["user_id"].nunique()
+    return frame["item_id"].map(counts).fillna(0).to_numpy(np.float64)
 
 
 def _row(region, ds, version, model, k, metric, value, users, status, reason) -> dict:
