@@ -13,7 +13,17 @@ PACKAGE = ROOT / "lib" / "nightfeed"
 LAYERS = [
     {"cli", "jobs", "bench"},  # entry points: argument parsing, the benchmarks
     {"pipeline"},  # stages: read inputs, call the domain, write one slice
-    {"ingest", "feeds", "models", "evaluation", "audit", "quality", "reports", "synthetic"},  # domain
+    {
+        "ingest",
+        "feeds",
+        "ranking",
+        "models",
+        "evaluation",
+        "audit",
+        "quality",
+        "reports",
+        "synthetic",
+    },  # domain
     {"lake", "runtime", "configuration", "core"},  # foundations
 ]
 

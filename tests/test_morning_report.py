@@ -21,6 +21,10 @@ def history() -> pd.DataFrame:
             "popularity_gauc": [np.nan, np.nan, 0.55],
             "model_watch_ndcg": [np.nan, np.nan, 0.7],
             "popularity_watch_ndcg": [np.nan, np.nan, 0.6],
+            "ranker_gauc": [np.nan, np.nan, 0.7],
+            "ranker_cf_score_gauc": [np.nan, np.nan, 0.6],
+            "ranker_watch_ndcg": [np.nan, np.nan, 0.75],
+            "ranker_cf_score_watch_ndcg": [np.nan, np.nan, 0.7],
             "catalog_coverage": [np.nan, np.nan, 0.5],
             "creator_exposure_gini": [np.nan, np.nan, 0.7],
             "new_creator_slot_share": [np.nan, np.nan, 0.05],
@@ -94,6 +98,36 @@ def test_counts_are_whole_numbers_and_model_metrics_are_in_words():
     assert "Puts the most-watched videos first (watch-time nDCG@10" in page
     gauc_row = page.split("(GAUC")[1].split("</tr>")[0]
     assert [c.split("<")[0] for c in gauc_row.split("'num'>")[1:]] == ["0.6300", "+0.0100", "0.5400"]
+
+
+def test_the_ranker_table_shows_its_heads_and_its_order_against_the_cf_score():
+    health = {
+        "users": 10.0,
+        "source_share_covis": 0.1,
+        "ranker_like_validation_gauc": 0.71,
+        "ranker_skip_validation_gauc": 0.74,
+        "ranker_validation_gauc": 0.69,
+        "ranker_validation_gauc_change": 0.01,
+        "ranker_gauc": 0.68,
+        "ranker_cf_score_gauc": 0.61,
+    }
+    region = {
+        "region": "TT",
+        "stages": [],
+        "volumes": {"events": 1, "quarantined": 0, "items": 1, "items_quarantined": 0},
+        "checks": [],
+        "quality_status": "passed",
+        "model": {},
+        "health": health,
+        "history": history(),
+    }
+    page = render_night("2026-11-21", [region])
+    ranker = page.split("<h3>Ranker</h3>")[1].split("<h3>")[0]
+    assert "<td>like</td><td class='num'>0.7100</td>" in ranker and "<td>skip</td>" in ranker
+    gauc_row = ranker.split("(GAUC")[1].split("</tr>")[0]
+    assert [c.split("<")[0] for c in gauc_row.split("'num'>")[1:]] == ["0.6800", "0.6100", "0.6900"]
+    assert "co-watched with the viewer" in page, "every retriever's share of slots in words"
+    assert "ranker_gauc" not in page.split("<h3>Feed health</h3>")[1], "ranker metrics stay in their table"
 
 
 def test_a_charts_data_stays_below_its_legend():

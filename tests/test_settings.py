@@ -44,7 +44,7 @@ def test_values_are_converted_to_their_types():
         ("audit", "model", "magic", r"\[audit\] model = 'magic': choose from xgboost, gbt"),
         ("feed", "eligible_moderation", [], r"\[feed\] eligible_moderation = \[\]: choose from approved"),
         ("feed", "eligible_moderation", ["aproved"], r"unknown \['aproved'\]; choose from approved, pending"),
-        ("event_weights", None, None, r"event_weights = \{\}: no event type weighs more than 0"),
+        ("event_weights", None, None, r"event_weights = \{\}: nothing in it is more than 0"),
         ("synthetic", "false_report_share", 1.0, r"false_report_share = 1.0: must be between 0 and 0.999"),
         ("event_weights", "clap", 1.0, r"event_weights = .*: unknown \['clap'\]; choose from impression"),
         (

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 from e2e.conftest import REGIONS
 from helpers import DS, ROOT, landing_lines, nightly_cfg
 from nightfeed import pipeline
+from nightfeed.core.vocabulary import RETRIEVERS
 from nightfeed.lake import tables
 from nightfeed.pipeline import registry
 
@@ -57,7 +58,10 @@ def test_feeds_satisfy_the_contract(spark, tiny_lake):
         items = tables.read_slice(spark, lake.table("gold/item_features"), region, DS).toPandas()
         status = dict(zip(items.item_id, items.moderation_status))
         assert {status.get(i) for i in f.item_id} == {"approved"}
-        assert set(f.source) <= {"cf", "fresh", "trending", "new_creator"} and "cf" in set(f.source)
+        assert set(f.source) <= set(RETRIEVERS) and "cf" in set(f.source)
+        assert f["ranker_version"].notna().all(), "the two-stage feed names its ranker"
+        ranked = f[f["value"].notna()]
+        assert len(ranked) > 0.5 * len(f), "most slots were ordered by the ranker's value"
         assert f.model_version.nunique() == 1
 
 

@@ -6,7 +6,8 @@ seconds, completions, likes, shares and skips per viewer and feed. The published
 from gold/feeds as published; three feeds are built for the same viewers from the same lake
 inputs and the same rules as score_feeds (eligibility and holds, seen/finished/skipped
 exclusions, creator cap, fresh and new-creator slots): trending only, a random eligible feed,
-and the oracle (`viewer.oracle`, greedy on the true values).
+and the oracle (`viewer.oracle`, greedy on the true values). With `compare`, also the CF-only
+feed and the two-stage ablations (`feed_variants`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from nightfeed.bench.feed_variants import CF_ONLY, rows_of, variant_feeds
 from nightfeed.configuration import config
 from nightfeed.configuration.settings import RegionConfig
 from nightfeed.core.errors import NightfeedError
 from nightfeed.feeds import scoring
 from nightfeed.lake.tables import LakeTables
 from nightfeed.models.base import Recommender
-from nightfeed.pipeline.score_feeds import scoring_catalog, scoring_rows
+from nightfeed.pipeline.feed_passes import scoring_catalog, scoring_rows
 from nightfeed.reports.charts import figure, headroom, to_svg
 from nightfeed.synthetic import landing, viewer
 
@@ -59,8 +61,11 @@ def require_synthetic(lake: config.Lake) -> None:
         )
 
 
-def feed_value_suite(spark, lake: config.Lake, region: str | None = None, ds: str | None = None) -> dict:
-    """The feed-value results of every (region, night) of gold/feeds, optionally one region / night."""
+def feed_value_suite(
+    spark, lake: config.Lake, region: str | None = None, ds: str | None = None, compare: str | None = None
+) -> dict:
+    """The feed-value results of every (region, night) of gold/feeds, optionally one region / night;
+    `compare` = "ranker=none" adds the CF-only feed and the two-stage ablations."""
     require_synthetic(lake)
     t = LakeTables(spark, lake.root)
     published = t.read("gold/feeds")
@@ -76,14 +81,31 @@ def feed_value_suite(spark, lake: config.Lake, region: str | None = None, ds: st
             + (f" on {ds}" if ds else "")
         )
     raw = config.load_raw()
-    results = [night_value(spark, t, lake, config.region_settings(r, raw), r, d) for r, d in nights]
+    results = [night_value(spark, t, lake, config.region_settings(r, raw), r, d, compare) for r, d in nights]
     return {"results": results, "chart_svg": chart(results)}
 
 
-def night_value(spark, t: LakeTables, lake: config.Lake, cfg: RegionConfig, region: str, ds: str) -> dict:
-    """The four feeds of one region-night, valued for the viewers of its published feeds."""
+def night_value(
+    spark,
+    t: LakeTables,
+    lake: config.Lake,
+    cfg: RegionConfig,
+    region: str,
+    ds: str,
+    compare: str | None = None,
+) -> dict:
+    """The feeds of one region-night, valued for the viewers of its published feeds."""
     world, seed, capacity = landing.world_of(lake.root, region)
-    rows = t.read_slice("gold/feeds", region, ds).select("user_id", "rank", "item_id").toPandas()
+    published = t.read_slice("gold/feeds", region, ds)
+    rows = published.select("user_id", "rank", "item_id").toPandas()
+    variants = {}
+    if compare:
+        version = (
+            published.select("ranker_version").first()["ranker_version"]
+            if "ranker_version" in published.columns
+            else None
+        )
+        variants = variant_feeds(t, lake, cfg, region, ds, version)
     catalog = scoring_catalog(t, region, ds)
     items = catalog["item_id"].to_numpy(dtype=object)
     ctx = scoring.build_context(RandomScores(len(items), seed), items, catalog, cfg.feed, ds)
@@ -101,7 +123,8 @@ def night_value(spark, t: LakeTables, lake: config.Lake, cfg: RegionConfig, regi
         n_fresh_slots=ctx.n_fresh_slots,
         n_new_creator_slots=ctx.n_new_creator_slots,
     )
-    totals = {f: {k: 0.0 for k in viewer.OUTCOMES} for f in FEEDS}
+    names = (*FEEDS, *variants)
+    totals = {f: {k: 0.0 for k in viewer.OUTCOMES} for f in names}
     for batch in blocks:
         ids = batch.column("user_id").to_numpy(zero_copy_only=False)
         who = truth.viewer_rows(ids)
@@ -111,13 +134,13 @@ def night_value(spark, t: LakeTables, lake: config.Lake, cfg: RegionConfig, regi
             "trending": _composed(dataclasses.replace(ctx, min_user_interactions=10**9), batch, ids, code_of),
             "random": _composed(ctx, batch, ids, code_of),
             "oracle": viewer.oracle(truth, who, _allowed(ctx, batch), rules, ORACLE_SHORTLIST),
-        }
+        } | {name: _matrix(rows_of(v, ids), ids, code_of, ctx.n, name) for name, v in variants.items()}
         for name, feed in feeds.items():
             for k, v in viewer.feed_value(truth, who, feed).items():
                 totals[name][k] += float(v.sum())
     n_users = len(user_ids)
-    value = {f: {k: v / n_users for k, v in totals[f].items()} for f in FEEDS}
-    return {
+    value = {f: {k: v / n_users for k, v in totals[f].items()} for f in names}
+    out = {
         "region": region,
         "ds": ds,
         "users": int(n_users),
@@ -129,6 +152,15 @@ def night_value(spark, t: LakeTables, lake: config.Lake, cfg: RegionConfig, regi
         "lift_over_trending": {k: _ratio(value["published"][k], value["trending"][k]) for k in KEY_OUTCOMES},
         "lift_over_random": {k: _ratio(value["published"][k], value["random"][k]) for k in KEY_OUTCOMES},
     }
+    if CF_ONLY in value:
+        out["share_of_oracle_cf_only"] = _ratio(value[CF_ONLY]["watch_s"], value["oracle"]["watch_s"])
+        out["lift_over_cf_only"] = {k: _ratio(value["published"][k], value[CF_ONLY][k]) for k in KEY_OUTCOMES}
+        out["ablations_over_cf_only"] = {
+            name: {k: _ratio(value[name][k], value[CF_ONLY][k]) for k in KEY_OUTCOMES}
+            for name in variants
+            if name != CF_ONLY
+        }
+    return out
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -181,6 +213,7 @@ def summary_table(results: list[dict]) -> list[dict]:
             "share_of_oracle": r["share_of_oracle"],
             "lift_over_trending": r["lift_over_trending"],
             "lift_over_random": r["lift_over_random"],
+            **({"lift_over_cf_only": r["lift_over_cf_only"]} if "lift_over_cf_only" in r else {}),
         }
         for r in results
     ]

@@ -23,9 +23,11 @@ def run_suites(
     repeats: int = 1,
     region: str | None = None,
     ds: str | None = None,
+    compare: str | None = None,
 ) -> None:
     """suite: models, scoring, stages, exposure, all, or (not in all) audit / audit-world /
-    feed-value (region, ds: only that region / night); JSON to
+    feed-value (region, ds: only that region / night; compare: "ranker=none" adds the CF-only
+    feed and the two-stage ablations); JSON to
     <output_dir>/<suite>.json, or to output_json for a single suite (not with `all`: several
     files); the exposure suite's chart goes to <output_dir>/exposure.svg."""
     if output_json and suite == "all":
@@ -72,7 +74,9 @@ def run_suites(
         from nightfeed.runtime.spark import build_session
 
         require_synthetic(Lake.default())
-        res = feed_value_suite(build_session("nightfeed-bench-feed-value"), Lake.default(), region, ds)
+        res = feed_value_suite(
+            build_session("nightfeed-bench-feed-value"), Lake.default(), region, ds, compare
+        )
         chart = out / "feed-value.svg"
         out.mkdir(parents=True, exist_ok=True)
         chart.write_text(res.pop("chart_svg"))

@@ -197,6 +197,7 @@ def cmd_benchmark(args) -> int:
         args.repeats,
         region=args.region,
         ds=args.ds,
+        compare=args.compare,
     )
     return 0
 

@@ -212,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--region", type=region_arg, help="feed-value suite: only this region (default: every one)"
     )
     p.add_argument("--ds", type=date_arg, help="feed-value suite: only this night (default: every one)")
+    p.add_argument(
+        "--compare",
+        choices=("ranker=none",),
+        help="feed-value suite: also value the CF-only feeds (ranker = none) and the two-stage ablations",
+    )
     p.add_argument("--output-dir", default="bench/results")
     p.add_argument(
         "--output-json",

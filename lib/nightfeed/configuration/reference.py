@@ -66,6 +66,11 @@ def _toml(value) -> str:
     return repr(value)
 
 
+def _nested(table: str, name: str) -> str:
+    """The TOML table of a dict-valued key: [defaults.<name>] at the top, else [defaults.<table>.<name>]."""
+    return f"{table}.{name}" if table else name
+
+
 def render_defaults() -> str:
     """The [defaults] block of the TOML: every key with its default and its help as a comment."""
     blocks: dict[str, list[str]] = {}
@@ -73,8 +78,9 @@ def render_defaults() -> str:
         for f in _keys(cls):
             value = _default(f)
             if isinstance(value, dict):
-                blocks.setdefault(f.name, [f"# {f.metadata['help']}"])
-                blocks[f.name] += [f"{k} = {_toml(v)}" for k, v in value.items()]
+                name = _nested(table, f.name)
+                blocks.setdefault(name, [f"# {f.metadata['help']}"])
+                blocks[name] += [f"{k} = {_toml(v)}" for k, v in value.items()]
                 continue
             line = f"{f.name} = {_toml(value)}"
             blocks.setdefault(table, []).append(f"{line.ljust(COMMENT_COLUMN - 1)} # {f.metadata['help']}")
@@ -100,7 +106,12 @@ def render_page() -> str:
             ]
             out.append("")
         for f in nested:
-            out += [f"## `[defaults.{f.name}]`", "", f"{f.metadata['help']}; keys: {_allowed(f)}.", ""]
+            out += [
+                f"## `[defaults.{_nested(table, f.name)}]`",
+                "",
+                f"{f.metadata['help']}; keys: {_allowed(f)}.",
+                "",
+            ]
             out += [
                 "| key | default |",
                 "|---|---|",

@@ -51,6 +51,6 @@ def check_value(meta, name: str, value, where: str) -> None:
     if unknown and not isinstance(value, str):
         raise NightfeedError(f"{shown}: unknown {unknown}; choose from {', '.join(allowed)}")
     if isinstance(value, dict) and not any(w > 0 for w in value.values()):
-        raise NightfeedError(f"{shown}: no event type weighs more than 0, so nothing would count")
+        raise NightfeedError(f"{shown}: nothing in it is more than 0, so nothing would count")
     if unknown or not names:
         raise NightfeedError(f"{shown}: choose from {', '.join(allowed)}")

@@ -15,7 +15,14 @@ from typing import Any
 
 from nightfeed.configuration.rules import check_section, check_value
 from nightfeed.core.errors import NightfeedError
-from nightfeed.core.vocabulary import AUDIT_MODELS, EVENT_TYPES, MODERATION_STATUSES
+from nightfeed.core.vocabulary import (
+    AUDIT_MODELS,
+    EVENT_TYPES,
+    MODERATION_STATUSES,
+    OBJECTIVES,
+    RANKER_TYPES,
+    RETRIEVERS,
+)
 
 POSITIVE, NON_NEGATIVE, SHARE = (1, None), (0, None), (0, 1)
 
@@ -204,6 +211,40 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class RankerSettings:
+    type: str = key(
+        "xgboost", "xgboost (two-stage feeds) | none (the CF model's feeds, as before)", choices=RANKER_TYPES
+    )
+    train_days: int = key(
+        3, "days of impressions the ranker learns from (the newest one judges it)", (2, None)
+    )
+    weights: dict[str, float] = key(
+        {"watch": 1.0, "finish": 10.0, "like": 40.0, "share": 20.0, "follow": 20.0, "skip": -30.0},
+        "order value = sum of weight x head (watch: expected seconds; others: probabilities)",
+        choices=OBJECTIVES,
+    )
+    diversity: float = key(
+        0.05, "MMR re-rank: weight of the similarity to the videos already in the feed", NON_NEGATIVE
+    )
+    retrievers: dict[str, float] = key(
+        {"cf": 100, "covis": 50, "creator": 30, "new_creator": 20, "fresh": 20, "trending": 50},
+        "candidates each retriever nominates per viewer (0 turns one off)",
+        choices=RETRIEVERS,
+    )
+    max_candidates: int = key(200, "most candidates per viewer after the retrievers' union", POSITIVE)
+    creator_video_days: float = key(
+        7.0, "the creator retriever nominates videos uploaded this recently", (1e-9, None)
+    )
+    spark_min_examples: int = key(
+        2_000_000,
+        "training examples from which the heads train with xgboost.spark (single node below)",
+        POSITIVE,
+    )
+    rounds: int = key(150, "boosting rounds per head", POSITIVE)
+    max_depth: int = key(6, "depth of the heads' trees", POSITIVE)
+
+
+@dataclass(frozen=True)
 class RegionConfig:
     region: str
     ingest: IngestSettings
@@ -215,6 +256,7 @@ class RegionConfig:
     maintenance: MaintenanceSettings
     synthetic: SyntheticSettings
     audit: AuditSettings = field(default_factory=AuditSettings)
+    ranker: RankerSettings = field(default_factory=RankerSettings)
 
 
 SECTIONS = {  # RegionConfig field -> its TOML table under [defaults] ("" for [defaults] itself)
@@ -227,6 +269,7 @@ SECTIONS = {  # RegionConfig field -> its TOML table under [defaults] ("" for [d
     "maintenance": "maintenance",
     "synthetic": "synthetic",
     "audit": "audit",
+    "ranker": "ranker",
 }
 
 
@@ -274,7 +317,7 @@ def _build(cls, values: dict[str, Any], where: str):
 
 _INGEST_KEYS = {f.name for f in dataclasses.fields(IngestSettings)}
 _FEATURE_KEYS = {f.name for f in dataclasses.fields(FeatureSettings)}
-_SECTIONS = {"model", "feed", "gate", "quality", "maintenance", "synthetic", "audit"}
+_SECTIONS = {"model", "feed", "gate", "quality", "maintenance", "synthetic", "audit", "ranker"}
 
 
 def parse_region(region: str, merged: dict[str, Any]) -> RegionConfig:
@@ -296,6 +339,7 @@ def parse_region(region: str, merged: dict[str, Any]) -> RegionConfig:
         maintenance=_build(MaintenanceSettings, merged.get("maintenance", {}), "maintenance"),
         synthetic=_build(SyntheticSettings, merged.get("synthetic", {}), "synthetic"),
         audit=_build(AuditSettings, merged.get("audit", {}), "audit"),
+        ranker=_build(RankerSettings, merged.get("ranker", {}), "ranker"),
     )
 
 

@@ -15,9 +15,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from nightfeed.core.days import day_end
+from nightfeed.core.vocabulary import RETRIEVERS
 from nightfeed.evaluation.metrics import gini
 
-SOURCES = ("cf", "fresh", "trending", "new_creator")
+SOURCES = RETRIEVERS  # every source a feed row may name (CF-only feeds use cf, fresh, trending, new_creator)
 
 
 def new_creator_items(catalog: pd.DataFrame, ds: str, days: float) -> pd.Series:

@@ -29,6 +29,8 @@ TABLES: dict[str, Table] = {
         Table("gold/audit_metrics", "gold_audit_metrics"),
         Table("silver/interactions", "silver_interactions"),
         Table("silver/exclusions", "silver_exclusions"),
+        Table("silver/ranking_examples", "silver_ranking_examples"),
+        Table("silver/ranking_candidates", "silver_ranking_candidates"),
         Table("silver/feed_candidates", "feeds"),
         Table("silver/feed_slots_without_holds", "silver_feed_slots_without_holds"),
         Table("gold/user_features", "gold_user_features"),

@@ -19,7 +19,7 @@ from nightfeed.configuration.config import Lake
 from nightfeed.core.errors import NightfeedError
 from nightfeed.lake import schemas
 from nightfeed.lake.tables import LakeTables
-from nightfeed.pipeline.registry import AUDIT_PREFIX
+from nightfeed.pipeline.registry import AUDIT_PREFIX, RANKER_PREFIX
 
 BACKUP_SUFFIX = ".old"
 
@@ -113,7 +113,10 @@ def registered_params(stored: str) -> dict:
 
 def _of_family(registry_rows, audit: bool):
     """The rows of the audit classifier (audit=True) or of the feed's model."""
-    return registry_rows.where(F.col("model_type").startswith(AUDIT_PREFIX) == F.lit(audit))
+    kind = F.col("model_type")
+    if audit:
+        return registry_rows.where(kind.startswith(AUDIT_PREFIX))
+    return registry_rows.where(~kind.startswith(AUDIT_PREFIX) & ~kind.startswith(RANKER_PREFIX))
 
 
 def registered_meta(t: LakeTables, lake: Lake, region: str, ds: str) -> tuple[dict, dict] | None:
@@ -143,12 +146,15 @@ def latest_meta(t: LakeTables, lake: Lake, region: str, first_ds: str, before_ds
 
 def register(t: LakeTables, row: dict, region: str, ds: str) -> None:
     """Replace this model family's row of the (region, ds) registry slice, keeping the other
-    family's row (the feed's model and the audit classifier share the slice)."""
+    families' rows (the feed's model, the audit classifier and the ranker share the slice)."""
     frame = t.spark.createDataFrame(
         [{**row, "validation_metrics": _sorted(row["validation_metrics"])}],
         schemas.load("gold_model_registry"),
     )
-    family = f"startswith(t.model_type, '{AUDIT_PREFIX}') = startswith(s.model_type, '{AUDIT_PREFIX}')"
+    family = " AND ".join(
+        f"startswith(t.model_type, '{p}') = startswith(s.model_type, '{p}')"
+        for p in (AUDIT_PREFIX, RANKER_PREFIX)
+    )
     t.replace_rows("gold/model_registry", frame, region, ds, family)
 
 

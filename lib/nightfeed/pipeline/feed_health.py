@@ -53,9 +53,17 @@ def _hold_effects(t: LakeTables, lake: Lake, region: str, ds: str) -> dict[str, 
     return hold_effects(slots("silver/feed_candidates"), without.set_index("item_id")["slots"], held, labels)
 
 
+def _owner(model: str) -> str:
+    """The prefix of a gold/model_metrics row's metrics: popularity, the ranker (and its heads:
+    ranker_like, ...; its CF-score baseline: ranker_cf_score), else the live CF model."""
+    if model == "popularity" or model.startswith("ranker"):
+        return model.replace(":", "_")
+    return "model"
+
+
 def _offline_metrics(t: LakeTables, region: str, ds: str) -> tuple[dict, dict | None]:
     """gold/model_metrics of ds and of the latest earlier day that has any, as
-    {"model_ndcg@10": ..., "popularity_ndcg@10": ...} (the registered model is `model`)."""
+    {"model_ndcg@10": ..., "popularity_ndcg@10": ..., "ranker_gauc": ...} (`_owner`)."""
     if not t.exists("gold/model_metrics"):
         return {}, None
     rows = (
@@ -66,9 +74,6 @@ def _offline_metrics(t: LakeTables, region: str, ds: str) -> tuple[dict, dict | 
     )
     by_day = {}
     for day, group in rows.groupby("ds"):
-        by_day[day] = {
-            f"{'popularity' if r.model == 'popularity' else 'model'}_{r.metric}": float(r.value)
-            for r in group.itertuples()
-        }
+        by_day[day] = {f"{_owner(r.model)}_{r.metric}": float(r.value) for r in group.itertuples()}
     earlier = sorted(d for d in by_day if d < ds)
     return by_day.get(ds, {}), by_day[earlier[-1]] if earlier else None

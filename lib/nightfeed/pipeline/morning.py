@@ -19,7 +19,7 @@ from nightfeed.core.errors import NightfeedError
 from nightfeed.lake import readonly
 from nightfeed.pipeline import registry
 from nightfeed.pipeline.inputs import shift
-from nightfeed.pipeline.registry import AUDIT_PREFIX
+from nightfeed.pipeline.registry import AUDIT_PREFIX, RANKER_PREFIX
 from nightfeed.reports import morning as morning_report
 from nightfeed.reports import quality_page as reports
 
@@ -91,7 +91,7 @@ def _model(root: Path, region: str, ds: str, today: dict, gate: dict | None) -> 
     reg = readonly.region_history(
         root, "gold/model_registry", region, ds, ds, ["model_version", "model_type"]
     )
-    reg = reg[~reg["model_type"].str.startswith(AUDIT_PREFIX)]
+    reg = reg[~reg["model_type"].str.startswith((AUDIT_PREFIX, RANKER_PREFIX))]
     if reg.empty:
         return {}
     offline = {
@@ -138,6 +138,10 @@ def _history(root: Path, region: str, first: str, ds: str, metrics: pd.DataFrame
             "popularity_gauc": series("popularity_gauc"),
             "model_watch_ndcg": series(f"model_watch_ndcg@{k}"),
             "popularity_watch_ndcg": series(f"popularity_watch_ndcg@{k}"),
+            "ranker_gauc": series("ranker_gauc"),
+            "ranker_cf_score_gauc": series("ranker_cf_score_gauc"),
+            "ranker_watch_ndcg": series(f"ranker_watch_ndcg@{k}"),
+            "ranker_cf_score_watch_ndcg": series(f"ranker_cf_score_watch_ndcg@{k}"),
             "catalog_coverage": series("catalog_coverage"),
             "creator_exposure_gini": series("creator_exposure_gini"),
             "new_creator_slot_share": series("new_creator_slot_share"),

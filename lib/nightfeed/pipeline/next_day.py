@@ -51,7 +51,7 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
         .toPandas()
     )
     scores = {
-        reg["model_type"]: _model_scores(model, model_items, frame, history, model_users),
+        reg["model_type"]: model_scores(model, model_items, frame, history, model_users),
         "popularity": _popularity(history, frame),
     }
     rows = []
@@ -122,7 +122,7 @@ def _impressions(t: LakeTables, viewers, region: str, ds: str) -> pd.DataFrame:
     )
 
 
-def _model_scores(model, model_items, frame: pd.DataFrame, history: pd.DataFrame, model_users) -> np.ndarray:
+def model_scores(model, model_items, frame: pd.DataFrame, history: pd.DataFrame, model_users) -> np.ndarray:
     """The live model's score of each impression from the viewer's interactions of ds−1 (a video
     the model does not know scores lowest)."""
     item_of = pd.Index(model_items)

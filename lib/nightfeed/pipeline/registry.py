@@ -36,9 +36,11 @@ class Stage:
 
 
 AUDIT_PREFIX = "audit-"  # gold/model_registry model_type of the content-audit classifiers
+RANKER_PREFIX = "ranker-"  # ... and of the two-stage feeds' ranker
 GX = ("great_expectations", "pandas", "pyarrow")
 MODELS = ("nightfeed.models", "pandas", "pyarrow")
 AUDIT = ("xgboost.spark", "pandas", "pyarrow")
+RANKER = ("xgboost", "pandas", "pyarrow")
 
 
 STAGES: tuple[Stage, ...] = (
@@ -120,10 +122,42 @@ STAGES: tuple[Stage, ...] = (
         ("gold/audit_metrics", "reports/audit"),
     ),
     Stage(
+        "build_ranking_examples",
+        "build_ranking_examples",
+        ("bronze/events", "bronze/items", "gold/model_registry", "models", "silver/interactions"),
+        ("silver/ranking_examples",),
+        preload=MODELS,
+    ),
+    Stage(
+        "train_ranker",
+        "train_ranker",
+        ("silver/ranking_examples", "gold/model_registry", "gold/feeds"),
+        ("models/ranker", "gold/model_registry", "gold/model_metrics"),
+        preload=RANKER,
+    ),
+    Stage(
+        "retrieve_candidates",
+        "retrieve_candidates",
+        (
+            "models",
+            "gold/model_registry",
+            "bronze/events",
+            "silver/interactions",
+            "silver/exclusions",
+            "gold/user_features",
+            "gold/item_features",
+            "gold/audit_queue",
+        ),
+        ("silver/ranking_candidates",),
+        preload=MODELS,
+    ),
+    Stage(
         "score_feeds",
         "score_feeds",
         (
             "models",
+            "models/ranker",
+            "silver/ranking_candidates",
             "gold/model_registry",
             "silver/interactions",
             "silver/exclusions",
@@ -132,7 +166,7 @@ STAGES: tuple[Stage, ...] = (
             "gold/audit_queue",
         ),
         ("silver/feed_candidates", "silver/feed_slots_without_holds"),
-        preload=MODELS,
+        preload=(*MODELS, "xgboost"),
     ),
     Stage(
         "validate_feeds",

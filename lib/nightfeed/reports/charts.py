@@ -16,6 +16,7 @@ CHARTS = (
     ("volume", "Events ingested and quarantine share"),
     ("ndcg", "Offline nDCG: live model vs popularity"),
     ("next_day", "Next-day impressions: live model vs popularity"),
+    ("feed_value", "Feed value: the live ranker's order vs the CF score, next day"),
     ("coverage", "Catalog coverage and creator exposure Gini"),
     ("new_creators", "New creators: share of feed slots and reach"),
 )
@@ -104,6 +105,12 @@ LINES = {  # kind -> (history column, style, color, label) per line
         ("model_watch_ndcg", "s-", "#059669", "watch nDCG, live model"),
         ("popularity_watch_ndcg", "s--", "#6ee7b7", "watch nDCG, popularity"),
     ),
+    "feed_value": (
+        ("ranker_gauc", "o-", "#7c3aed", "GAUC, ranker"),
+        ("ranker_cf_score_gauc", "o--", "#c4b5fd", "GAUC, CF score"),
+        ("ranker_watch_ndcg", "s-", "#059669", "watch nDCG, ranker"),
+        ("ranker_cf_score_watch_ndcg", "s--", "#6ee7b7", "watch nDCG, CF score"),
+    ),
     "coverage": (
         ("catalog_coverage", "o-", "#059669", "catalog coverage"),
         ("creator_exposure_gini", "s-", "#d97706", "creator exposure Gini"),
@@ -113,11 +120,18 @@ LINES = {  # kind -> (history column, style, color, label) per line
         ("new_creator_reach", "s--", "#db2777", "new creators reached"),
     ),
 }
-FLOOR = {"next_day": 0.4}  # GAUC and watch nDCG live above it (0.5 = a random order)
-LEAST = {"ndcg": 0.1, "next_day": 0.9, "coverage": 1.0, "new_creators": 5.0}  # the y axis reaches at least
+FLOOR = {"next_day": 0.4, "feed_value": 0.4}  # GAUC and watch nDCG live above it (0.5 = a random order)
+LEAST = {
+    "ndcg": 0.1,
+    "next_day": 0.9,
+    "feed_value": 0.9,
+    "coverage": 1.0,
+    "new_creators": 5.0,
+}  # the y axis reaches at least
 Y_LABELS = {
     "ndcg": "nDCG@k, next-day holdout",
     "next_day": "score agreement (0.5 = random)",
+    "feed_value": "score agreement (0.5 = random)",
     "coverage": "share (0–1)",
     "new_creators": "%",
 }

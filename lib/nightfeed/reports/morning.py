@@ -44,7 +44,9 @@ HEALTH_WORDS = {
     "fresh_slot_share": "Share of slots for fresh videos",
     "new_creator_slot_share": "Share of slots for new creators",
     "new_creator_reach": "Share of new creators shown to anyone",
-    "source_share_cf": "Share of slots from the model",
+    "source_share_cf": "Share of slots from the CF model",
+    "source_share_covis": "Share of slots from videos co-watched with the viewer's history",
+    "source_share_creator": "Share of slots from creators the viewer follows or watches most",
     "source_share_fresh": "Share of slots from the fresh pass",
     "source_share_trending": "Share of slots from trending",
     "source_share_new_creator": "Share of slots from the new-creator pass",
@@ -121,6 +123,7 @@ def _region_section(r: dict) -> str:
     else:
         out.append("<p>No check failed or warned.</p>")
     out.append(_model_table(r["model"]))
+    out.append(_ranker_table(r["health"]))
     out.append(_health_table(r["health"]))
     history = r["history"]
     out.append("<div class='charts'>")
@@ -163,6 +166,43 @@ def _model_table(model: dict) -> str:
     )
 
 
+HEADS = ("watch", "finish", "like", "share", "follow", "skip")
+
+
+def _ranker_table(health: dict) -> str:
+    """The ranker: each head's GAUC for its own outcome on the judged day, and the order value's
+    GAUC and watch nDCG against the CF score's (next day: the ranker the live feed used)."""
+    if not any(m.startswith("ranker") for m in health):
+        return (
+            "<h3>Ranker</h3><p>No ranker tonight: the feeds are the CF model's "
+            "(ranker = none, or none trained yet).</p>"
+        )
+    heads = "".join(
+        f"<tr><td>{head}</td><td class='num'>{_value(health.get(f'ranker_{head}_validation_gauc'))}</td></tr>"
+        for head in HEADS
+        if f"ranker_{head}_validation_gauc" in health
+    )
+    judged = sorted(
+        n.removeprefix("ranker_validation_")
+        for n in health
+        if n.startswith("ranker_validation_") and not n.endswith("_change")
+    )
+    value = "".join(
+        f"<tr><td>{html.escape(_words(m))}</td>"
+        f"<td class='num'>{_value(health.get(f'ranker_{m}'))}</td>"
+        f"<td class='num'>{_value(health.get(f'ranker_cf_score_{m}'))}</td>"
+        f"<td class='num'>{_value(health.get(f'ranker_validation_{m}'))}</td></tr>"
+        for m in judged
+    )
+    return (
+        "<h3>Ranker</h3><table><tr><th>head</th>"
+        "<th class='num'>GAUC for its own outcome (tonight's held-out day)</th></tr>"
+        f"{heads}</table><table><tr><th>what the order does</th>"
+        "<th class='num'>live ranker, next day</th><th class='num'>CF score, same impressions</th>"
+        f"<th class='num'>tonight's ranker, held-out day</th></tr>{value}</table>"
+    )
+
+
 def _stem(name: str) -> str:
     return name.split("@", 1)[0]
 
@@ -185,7 +225,7 @@ def _health_table(health: dict) -> str:
         f"<tr><td>{html.escape(HEALTH_WORDS.get(m, m))}</td><td><code>{html.escape(m)}</code></td>"
         f"<td class='num'>{_health_value(m, v)}</td></tr>"
         for m, v in sorted(health.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
-        if not (m.startswith("model_") or m.startswith("popularity_"))
+        if not m.startswith(("model_", "popularity_", "ranker"))
     )
     return (
         "<h3>Feed health</h3><table><tr><th>what</th><th>metric</th><th class='num'>value</th></tr>"

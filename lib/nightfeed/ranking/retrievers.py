@@ -1,0 +1,162 @@
+"""The retrievers, over a block of viewers (arrays, no per-viewer Python): each nominates up to
+its K videos a viewer may be shown (eligible, not seen, finished or skipped); the union, bounded
+per viewer, is the ranker's candidates. Each candidate keeps every retriever's rank and score and
+its `source`: the first retriever in RETRIEVERS' order that nominated it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+
+from nightfeed.core.vocabulary import RETRIEVERS
+from nightfeed.feeds.scoring import FeedContext, list_csr
+from nightfeed.models.topk import NO_ITEM, select_topk
+from nightfeed.ranking.state import RankingState
+
+CANDIDATE_SCHEMA = ", ".join(
+    [
+        "user_id string, item_id string, source string, held boolean, cf_score double",
+        *(f"rank_{r} int, score_{r} double" for r in RETRIEVERS),
+    ]
+)
+
+
+@dataclass
+class RetrievalContext:
+    """Built once on the driver and broadcast. `feed` is the scoring context of a catalog whose
+    held videos stay eligible (`held` marks them, so the counterfactual feed without holds can be
+    composed from the same candidates); the state's items are the feed's item codes."""
+
+    feed: FeedContext
+    state: RankingState
+    held: np.ndarray  # code -> held by the audit
+    new_creator_codes: np.ndarray  # eligible videos of new creators, by trending score
+    recent: np.ndarray  # code -> uploaded within the creator retriever's window
+    ks: dict[str, int]
+    max_candidates: int
+
+    @property
+    def eligible(self) -> np.ndarray:
+        mask = np.zeros(self.feed.n_codes, bool)
+        mask[self.feed.trending_codes] = True
+        return mask
+
+
+def blocked_codes(ctx: FeedContext, batch: pa.RecordBatch, eligible: np.ndarray) -> np.ndarray:
+    """Dense (viewers × codes): what no retriever may nominate (seen, excluded, ineligible)."""
+    history = list_csr(batch.column("hist_idx"), ctx.n_codes)
+    exclude = list_csr(batch.column("excl"), ctx.n_codes)
+    blocked = np.asarray((history + exclude).todense() > 0)
+    blocked[:, ~eligible] = True
+    return blocked
+
+
+def cf_scores(ctx: FeedContext, batch: pa.RecordBatch) -> np.ndarray:
+    """Dense (viewers × codes) CF scores; NaN for cold viewers and videos the model never saw."""
+    b = batch.num_rows
+    user_idx = pc.fill_null(batch.column("user_idx"), -1).to_numpy().astype(np.int64)
+    history = list_csr(batch.column("hist_idx"), ctx.n_model_items, batch.column("hist_conf"))
+    warm = np.flatnonzero((user_idx >= 0) & (np.diff(history.indptr) >= ctx.min_user_interactions))
+    out = np.full((b, ctx.n_codes), np.nan)
+    if len(warm):
+        out[warm, : ctx.n_model_items] = np.asarray(ctx.model.scores(user_idx[warm], history[warm]))
+    return out
+
+
+def nominate(rctx: RetrievalContext, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The candidates of a block of viewers (batch: `scoring_spark.user_blocks` columns + state_row)."""
+    ctx, state = rctx.feed, rctx.state
+    b = batch.num_rows
+    blocked = blocked_codes(ctx, batch, rctx.eligible)
+    cf = cf_scores(ctx, batch)
+    rows = pc.fill_null(batch.column("state_row"), -1).to_numpy().astype(np.int64)
+    known = np.flatnonzero(rows >= 0)
+    covis = np.zeros((b, ctx.n_codes))
+    creator = np.zeros((b, ctx.n_codes))
+    if len(known):
+        covis[known] = (state.history[rows[known]] @ state.covis).toarray()
+        affinity = state.watch_by_creator[rows[known]].log1p() + 2 * state.follows_by_creator[rows[known]]
+        recent = np.flatnonzero(rctx.recent)
+        uploads = sp.csr_matrix(
+            (np.ones(len(recent), np.float32), (state.creator[recent], recent)),
+            shape=(affinity.shape[1], ctx.n_codes),
+        )
+        creator[known] = (affinity @ uploads).toarray()
+    lists = {
+        "cf": _top(np.where(np.isnan(cf), -np.inf, cf), blocked, rctx.ks["cf"]),
+        "covis": _top(np.where(covis > 0, covis, -np.inf), blocked, rctx.ks["covis"]),
+        "creator": _top(np.where(creator > 0, creator, -np.inf), blocked, rctx.ks["creator"]),
+        "new_creator": _first(rctx.new_creator_codes, ctx, blocked, rctx.ks["new_creator"]),
+        "fresh": _first(ctx.fresh_codes, ctx, blocked, rctx.ks["fresh"], ctx.fresh_scores),
+        "trending": _first(ctx.trending_codes, ctx, blocked, rctx.ks["trending"], ctx.trending_scores),
+    }
+    return _union(rctx, batch, lists, cf)
+
+
+def _top(scores: np.ndarray, blocked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    if k <= 0:
+        return np.full((len(scores), 0), NO_ITEM), np.zeros((len(scores), 0))
+    return select_topk(np.where(blocked, -np.inf, scores), k)
+
+
+def _first(codes, ctx: FeedContext, blocked, k: int, scores=None) -> tuple[np.ndarray, np.ndarray]:
+    """The first k unblocked entries of one list shared by every viewer."""
+    codes = np.asarray(codes, np.int64)
+    scores = np.zeros(len(codes)) if scores is None else np.asarray(scores, np.float64)
+    if k <= 0 or not len(codes):
+        return np.full((len(blocked), 0), NO_ITEM), np.zeros((len(blocked), 0))
+    take = np.cumsum(~blocked[:, codes], axis=1)
+    keep = ~blocked[:, codes] & (take <= k)
+    r, c = np.nonzero(keep)
+    width = min(k, len(codes))
+    out = np.full((len(blocked), width), NO_ITEM, np.int64)
+    vals = np.zeros((len(blocked), width))
+    slot = take[r, c] - 1
+    out[r, slot], vals[r, slot] = codes[c], scores[c]
+    return out, vals
+
+
+def _union(rctx: RetrievalContext, batch: pa.RecordBatch, lists: dict, cf: np.ndarray) -> pa.RecordBatch:
+    n_codes = rctx.feed.n_codes
+    parts = []
+    for s, name in enumerate(RETRIEVERS):
+        codes, scores = lists[name]
+        r, k = np.nonzero(codes != NO_ITEM)
+        parts.append((r, codes[r, k], np.full(len(r), s), k + 1, scores[r, k]))
+    row, code, src, rank, score = (np.concatenate(x) for x in zip(*parts, strict=True))
+    key = row.astype(np.int64) * n_codes + code
+    order = np.lexsort((src, key))
+    key, row, code, src, rank, score = (a[order] for a in (key, row, code, src, rank, score))
+    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+    pair = np.cumsum(first) - 1
+    n_pairs = int(first.sum())
+    ranks = np.zeros((n_pairs, len(RETRIEVERS)), np.int64)
+    scores = np.full((n_pairs, len(RETRIEVERS)), np.nan)
+    ranks[pair, src], scores[pair, src] = rank, score
+    p_row, p_code, p_src = row[first], code[first], src[first]
+    best = np.where(ranks > 0, ranks, np.iinfo(np.int64).max).min(axis=1)
+    keep_order = np.lexsort((p_src, best, p_row))
+    starts = np.searchsorted(p_row[keep_order], p_row[keep_order])
+    kept = keep_order[np.arange(len(keep_order)) - starts < rctx.max_candidates]
+    kept.sort()
+    cf_value = cf[p_row[kept], p_code[kept]]
+    columns = [
+        batch.column("user_id").take(pa.array(p_row[kept])),
+        rctx.feed.item_id_array.take(pa.array(p_code[kept])),
+        pa.array(np.asarray(RETRIEVERS, dtype=object)[p_src[kept]], pa.string()),
+        pa.array(rctx.held[p_code[kept]]),
+        pa.array(cf_value, mask=np.isnan(cf_value)),
+    ]
+    names = ["user_id", "item_id", "source", "held", "cf_score"]
+    for s, name in enumerate(RETRIEVERS):
+        nominated = ranks[kept, s] > 0
+        columns += [
+            pa.array(ranks[kept, s].astype(np.int32), mask=~nominated),
+            pa.array(scores[kept, s], mask=~nominated),
+        ]
+        names += [f"rank_{name}", f"score_{name}"]
+    return pa.RecordBatch.from_arrays(columns, names=names)
