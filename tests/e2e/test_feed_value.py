@@ -27,3 +27,17 @@ def test_the_oracle_is_worth_most_and_the_published_value_comes_from_the_publish
     assert after["published"]["watch_s"] < 0.3 * before["published"]["watch_s"]
     for name in ("trending", "random", "oracle"):
         assert after[name] == before[name]
+
+
+def test_compare_ranker_none_values_the_cf_only_feed_and_the_ablations(spark, lake_copy):
+    (r,) = feed_value_suite(spark, lake_copy, region="AA", ds=DS, compare="ranker=none")["results"]
+    feeds = r["feeds"]
+    assert set(feeds) == {*FEEDS, "cf_only", "retrievers_cf_order", "watch_head_only", "no_diversity"}
+    assert all(set(f) == set(OUTCOMES) for f in feeds.values())
+    assert set(r["lift_over_cf_only"]) == {"watch_s", "likes", "skips"}
+    assert r["lift_over_cf_only"]["watch_s"] == round(
+        feeds["published"]["watch_s"] / feeds["cf_only"]["watch_s"], 4
+    )
+    assert r["share_of_oracle_cf_only"] == round(feeds["cf_only"]["watch_s"] / feeds["oracle"]["watch_s"], 4)
+    assert set(r["ablations_over_cf_only"]) == {"retrievers_cf_order", "watch_head_only", "no_diversity"}
+    assert feeds["cf_only"] != feeds["published"], "the tiny lake's published feed is the two-stage one"

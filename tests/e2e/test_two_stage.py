@@ -10,6 +10,7 @@ import pytest
 
 from helpers import DS, nightly_cfg, shift
 from nightfeed import pipeline
+from nightfeed.core.errors import NightfeedError
 from nightfeed.feeds import scoring
 from nightfeed.lake import schemas
 from nightfeed.lake.tables import LakeTables
@@ -98,10 +99,12 @@ def test_a_rejected_ranker_rolls_back_to_the_last_promoted_one(spark, lake_copy)
         t, {**tonight, "validation_metrics": {**tonight["validation_metrics"], "promoted": 0.0}}, REGION, DS
     )
     assert serving_ranker(t, lake_copy, REGION, DS)[1] == "AA-earlier-ranker"
-    result = pipeline.run(spark, lake_copy, "score_feeds", REGION, DS, nightly_cfg(REGION))
+    cfg = nightly_cfg(REGION)
+    result = pipeline.run(spark, lake_copy, "score_feeds", REGION, DS, cfg)
     assert result["ranker_version"] == "AA-earlier-ranker"
-    feeds = t.read_slice("silver/feed_candidates", REGION, DS)
-    assert {r[0] for r in feeds.select("ranker_version").distinct().collect()} == {"AA-earlier-ranker"}
+    for table in ("silver/feed_candidates", "silver/ranking_candidates"):
+        versions = t.read_slice(table, REGION, DS).select("ranker_version").distinct().collect()
+        assert {r[0] for r in versions} == {"AA-earlier-ranker"}, table
     # ...and with no promoted ranker at all, the CF model's feeds.
     register(
         t, {**row, "validation_metrics": {**row["validation_metrics"], "promoted": 0.0}}, REGION, earlier
@@ -114,7 +117,7 @@ def test_a_rejected_ranker_rolls_back_to_the_last_promoted_one(spark, lake_copy)
 def test_ranker_none_keeps_the_cf_models_feeds(spark, lake_copy):
     t = LakeTables(spark, lake_copy.root)
     cfg = nightly_cfg(REGION, ranker={"type": "none"})
-    for stage in ("build_ranking_examples", "train_ranker", "retrieve_candidates"):
+    for stage in ("build_ranking_examples", "train_ranker"):
         assert "skipped" in pipeline.run(spark, lake_copy, stage, REGION, DS, cfg)
     pipeline.run(spark, lake_copy, "score_feeds", REGION, DS, cfg)
     got = t.read_slice("silver/feed_candidates", REGION, DS).toPandas()
@@ -133,3 +136,11 @@ def test_ranker_none_keeps_the_cf_models_feeds(spark, lake_copy):
     got = got.sort_values(key, ignore_index=True)[["user_id", "rank", "item_id", "source"]]
     want = want.sort_values(key, ignore_index=True)[["user_id", "rank", "item_id", "source"]]
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_a_missing_ranker_artifact_is_one_clear_error(spark, lake_copy):
+    t = LakeTables(spark, lake_copy.root)
+    row = registered_rankers(t, REGION, DS).iloc[0]
+    shutil.rmtree(artifact_dir(lake_copy, row["artifact_path"]))
+    with pytest.raises(NightfeedError, match="cannot be read .*rerun train_ranker --region AA"):
+        serving_ranker(t, lake_copy, REGION, DS)

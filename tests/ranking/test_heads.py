@@ -60,3 +60,17 @@ def test_loading_refuses_an_unknown_head(tmp_path):
     meta.write_text(meta.read_text().replace('"watch"', '"../../evil"', 1))
     with pytest.raises(ValueError, match="unknown head"):
         Ranker.load(tmp_path / "r")
+
+
+def test_heads_train_on_spark_into_the_same_boosters(spark, tmp_path):
+    """Above `spark_min_examples` the heads train with xgboost.spark: same Ranker, same files."""
+    from nightfeed.ranking.heads import fit_spark
+
+    examples = _examples(600, seed=3)
+    frame = spark.createDataFrame(examples.astype({c: "float64" for c in FEATURES}))
+    ranker = fit_spark(frame, {"watch": 1.0, "like": 40.0}, rounds=10, max_depth=3, seed=1, n_workers=1)
+    assert set(ranker.heads) == set(LABELS)
+    x = examples[list(FEATURES)].to_numpy(np.float32)
+    assert np.corrcoef(ranker.value(x), examples["i_completion"])[0, 1] > 0.8
+    ranker.save(tmp_path / "r")
+    np.testing.assert_allclose(Ranker.load(tmp_path / "r").value(x), ranker.value(x), rtol=1e-6)

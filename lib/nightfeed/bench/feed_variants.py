@@ -11,12 +11,9 @@ from nightfeed.configuration.settings import RegionConfig
 from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.artifacts import registered_model
 from nightfeed.pipeline.feed_passes import cf_feeds
-from nightfeed.pipeline.rank_feeds import ranked_feeds
-from nightfeed.pipeline.ranking_inputs import load_ranker
-from nightfeed.ranking.heads import Ranker
+from nightfeed.pipeline.rank_feeds import ranked_passes, ranking_batch
 
 CF_ONLY = "cf_only"
-ABLATIONS = ("retrievers_cf_order", "watch_head_only", "no_diversity")
 
 
 def variant_feeds(t: LakeTables, lake, cfg: RegionConfig, region: str, ds: str, ranker_version) -> dict:
@@ -24,17 +21,11 @@ def variant_feeds(t: LakeTables, lake, cfg: RegionConfig, region: str, ds: str, 
     published feed was ordered by a ranker (`ranker_version`)."""
     reg = registered_model(t, region, ds)
     out = {CF_ONLY: cf_feeds(t, lake, region, ds, cfg, reg)}
-    ranker = load_ranker(t, lake, region, ranker_version) if ranker_version else None
-    if ranker is not None:
-        out["retrievers_cf_order"] = ranked_feeds(
-            t, lake, region, ds, cfg, ranker, order="cf", counterfactual=False
-        )
-        out["watch_head_only"] = ranked_feeds(
-            t, lake, region, ds, cfg, Ranker(ranker.heads, {"watch": 1.0}), counterfactual=False
-        )
-        out["no_diversity"] = ranked_feeds(
-            t, lake, region, ds, cfg, ranker, diversity=0.0, counterfactual=False
-        )
+    if ranker_version:
+        batch = ranking_batch(t, lake, region, ds, cfg, heads=True)
+        out["retrievers_cf_order"] = ranked_passes(t, batch, order="cf", counterfactual=False)
+        out["watch_head_only"] = ranked_passes(t, batch, weights={"watch": 1.0}, counterfactual=False)
+        out["no_diversity"] = ranked_passes(t, batch, diversity=0.0, counterfactual=False)
     frames = {}
     for name, passes in out.items():
         frames[name] = passes.feeds(include_held=False).select("user_id", "rank", "item_id").toPandas()

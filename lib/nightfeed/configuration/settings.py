@@ -240,7 +240,7 @@ class RankerSettings:
         "training examples from which the heads train with xgboost.spark (single node below)",
         POSITIVE,
     )
-    rounds: int = key(150, "boosting rounds per head", POSITIVE)
+    rounds: int = key(100, "boosting rounds per head", POSITIVE)
     max_depth: int = key(6, "depth of the heads' trees", POSITIVE)
 
 

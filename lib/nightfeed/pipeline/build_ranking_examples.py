@@ -63,13 +63,17 @@ def day_examples(t: LakeTables, lake: Lake, region: str, day: str, cfg: RegionCo
     """The impressions of `day` with their labels and the features at the day's start."""
     first = shift(day, -cfg.features.lookback_days)
     known = outcomes(t, region, first, day)
+    items = catalog(t, region, day)
     shown = with_watch(
         known[(known["ds"] == day) & known["impressed"].fillna(False).astype(bool)],
-        catalog(t, region, day),
+        items,
         cfg.features.finish_ratio,
     )
     shown = shown.sort_values(["user_id", "item_id"], ignore_index=True)
-    users, items = np.unique(shown["user_id"]), np.unique(shown["item_id"])
+    # The state covers the whole catalog, as tonight's does: creator stats and the similarity to
+    # a viewer's history count every video, not only the ones shown that day.
+    users = np.unique(shown["user_id"])
+    items = np.unique(np.concatenate([items["item_id"].to_numpy(object), shown["item_id"].to_numpy(object)]))
     state = state_at(t, region, day, cfg, users, items, known)
     features = pair_features(
         state,

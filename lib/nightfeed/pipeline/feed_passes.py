@@ -1,4 +1,4 @@
-"""How a night's feeds are composed, shared by score_feeds, retrieve_candidates and the
+"""How a night's feeds are composed, shared by score_feeds, the two-stage feeds and the
 benchmarks: the catalog and per-viewer rows the feed rules read, and the CF model's feeds."""
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class FeedPasses:
     held_ids: list[str]
     broadcasts: list = field(default_factory=list)
     cached: list = field(default_factory=list)  # DataFrames persisted for the passes
+    candidates: DataFrame | None = None  # two-stage feeds: the night's valued candidates
 
     def release(self) -> None:
         for bc in self.broadcasts:

@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 
 from nightfeed.configuration.config import Lake
 from nightfeed.configuration.settings import RegionConfig
+from nightfeed.core.errors import NightfeedError
 from nightfeed.feeds.features import window_start
 from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.artifacts import artifact_dir
@@ -76,10 +77,22 @@ def serving_ranker(t: LakeTables, lake: Lake, region: str, ds: str) -> tuple[Ran
     if rows.empty:
         return None
     row = rows.iloc[0]
-    return Ranker.load(artifact_dir(lake, row["artifact_path"])), row["model_version"]
+    return _load(lake, row), row["model_version"]
 
 
 def load_ranker(t: LakeTables, lake: Lake, region: str, version: str) -> Ranker | None:
     rows = registered_rankers(t, region, "9999-12-31")
     rows = rows[rows["model_version"] == version] if not rows.empty else rows
-    return None if rows.empty else Ranker.load(artifact_dir(lake, rows.iloc[0]["artifact_path"]))
+    return None if rows.empty else _load(lake, rows.iloc[0])
+
+
+def _load(lake: Lake, row) -> Ranker:
+    """The registered ranker's artifact; a clear error when it is gone or not a ranker's."""
+    path = artifact_dir(lake, row["artifact_path"])
+    try:
+        return Ranker.load(path)
+    except (OSError, ValueError, KeyError) as err:
+        raise NightfeedError(
+            f"ranker {row['model_version']} at {path} cannot be read ({err}): rerun train_ranker "
+            f"--region {row['region']} --ds {row['ds']}"
+        ) from None

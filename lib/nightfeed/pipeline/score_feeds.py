@@ -1,5 +1,6 @@
 """Stage score_feeds: every active viewer's feed under the feed rules -> silver/feed_candidates,
-and what the audit's holds changed -> silver/feed_slots_without_holds."""
+and what the audit's holds changed -> silver/feed_slots_without_holds; with a ranker, the night's
+retrieved and valued candidates -> silver/ranking_candidates too (`rank_feeds`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from nightfeed.configuration.settings import RegionConfig
 from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.artifacts import registered_model
 from nightfeed.pipeline.feed_passes import cf_feeds
-from nightfeed.pipeline.rank_feeds import ranked_feeds
+from nightfeed.pipeline.rank_feeds import two_stage_feeds
 from nightfeed.pipeline.ranking_inputs import serving_ranker
 
 
@@ -27,7 +28,13 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
     if serving is None:
         passes, ranker_version = cf_feeds(t, lake, region, ds, cfg, reg), None
     else:
-        passes, ranker_version = ranked_feeds(t, lake, region, ds, cfg, serving[0]), serving[1]
+        passes, ranker_version = two_stage_feeds(t, lake, region, ds, cfg, serving[0]), serving[1]
+        candidates = (
+            passes.candidates.withColumn("ranker_version", F.lit(ranker_version))
+            .withColumn("region", F.lit(region))
+            .withColumn("ds", F.lit(ds))
+        )
+        t.write_slice("silver/ranking_candidates", candidates, region, ds)
     feeds = (
         passes.feeds(include_held=False)
         .withColumn("region", F.lit(region))
@@ -61,4 +68,5 @@ def score_feeds(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
         "users": written.select("user_id").distinct().count(),
         "rows": sum(by_source.values()),
         "rows_by_source": by_source,
+        **({"ranking_candidates": t.slice_rows("silver/ranking_candidates", region, ds)} if serving else {}),
     }

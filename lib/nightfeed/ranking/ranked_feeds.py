@@ -1,6 +1,9 @@
-"""Two-stage feeds for a block of viewers: their candidates' features (`features`), the ranker's
-value, the MMR re-rank under the feed rules (`rerank`), then, for a feed still short, the eligible
-catalog in trending order as today (`feeds.feed_rules`). Arrow in, Arrow out."""
+"""Two-stage feeds for blocks of viewers, Arrow in, Arrow out. `night_block`: the retrievers'
+nominations (`retrievers`), valued by the ranker's heads (`features` at tonight's state), then
+the MMR re-rank of those values under the feed rules (`rerank`) and, for a feed still short, the
+eligible catalog in trending order as today (`feeds.feed_rules`) — one pass, both the candidates
+and the feeds out. `rank_block`: the re-rank alone, of candidates already valued (the
+benchmark's ablations re-rank tonight's candidates under other orders)."""
 
 from __future__ import annotations
 
@@ -10,39 +13,61 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from nightfeed.core.vocabulary import RETRIEVERS
+from nightfeed.core.vocabulary import OBJECTIVES, RETRIEVERS
 from nightfeed.feeds import feed_rules
 from nightfeed.feeds.scoring import SOURCE_TRENDING, list_csr
 from nightfeed.models.topk import NO_ITEM
 from nightfeed.ranking.features import pair_features
-from nightfeed.ranking.heads import Ranker
+from nightfeed.ranking.heads import Ranker, order_value
 from nightfeed.ranking.rerank import Reserved, mmr
-from nightfeed.ranking.retrievers import RetrievalContext
+from nightfeed.ranking.retrievers import CANDIDATE_SCHEMA, RetrievalContext, nominate
 
 RANKED_SCHEMA = (
     "user_id string, rank int, item_id string, score double, source string, value double, "
     "without_holds boolean"
 )
+NIGHT_SCHEMA = f"{CANDIDATE_SCHEMA}, rank int, score double, without_holds boolean, kind string"
+
+
+def _valued(rctx: RetrievalContext, ranker: Ranker, batch: pa.RecordBatch):
+    """(the block's candidates with each head's prediction p_<objective> and the order value —
+    null for a head the ranker lacks —, the nominations, the values)."""
+    got = nominate(rctx, batch)
+    n = got.batch.num_rows
+    predictions: dict[str, np.ndarray] = {}
+    if n:
+        state_rows = pc.fill_null(batch.column("state_row"), -1).to_numpy().astype(np.int64)
+        predictions = ranker.predict(pair_features(rctx.state, state_rows[got.rows], got.codes, got.cf))
+    columns = [got.batch.column(k) for k in range(got.batch.num_columns)]
+    names = list(got.batch.schema.names)
+    for objective in OBJECTIVES:
+        p = np.asarray(predictions.get(objective, np.full(n, np.nan)), np.float64)
+        columns.append(pa.array(p, mask=np.isnan(p)))
+        names.append(f"p_{objective}")
+    value = order_value(predictions, ranker.weights) if predictions else np.zeros(0)
+    columns.append(pa.array(value))
+    return pa.RecordBatch.from_arrays(columns, names=names + ["value"]), got, value
 
 
 @dataclass
 class RankContext:
-    """Broadcast to the ranking tasks: the retrieval context (rules, state, catalog), the ranker
-    and the re-rank's settings. `order` = "value" (the ranker) or "cf" (the CF score: the
-    ablation of all retrievers without the ranker). `counterfactual`: also compose every feed as
-    if nothing were held (rows with without_holds = true), from the same values."""
+    """Broadcast to the re-rank tasks: the night's rules and catalog, the item embeddings and the
+    re-rank's settings. The order is the candidates' value, or with `weights` the value of their
+    heads under other weights (an ablation), or with order="cf" the CF score (the ablation of all
+    retrievers without the ranker). `counterfactual`: also compose every feed as if nothing were
+    held (rows with without_holds = true), from the same values."""
 
     retrieval: RetrievalContext
-    ranker: Ranker | None
     embeddings: np.ndarray
     diversity: float
     counterfactual: bool = False
     order: str = "value"
+    weights: dict[str, float] | None = None
 
 
 def rank_block(rk: RankContext, batch: pa.RecordBatch) -> pa.RecordBatch:
-    """batch: `scoring_spark.user_blocks` columns, state_row, and the viewer's candidates as lists
-    cand_code, cand_cf, cand_held, cand_source."""
+    """batch: `scoring_spark.user_blocks` columns and the viewer's candidates as lists cand_code,
+    cand_cf, cand_value, cand_held, cand_source and cand_p_<objective>."""
     b = batch.num_rows
     lengths = pc.fill_null(pc.list_value_length(batch.column("cand_code")), 0).to_numpy().astype(np.int64)
     row = np.repeat(np.arange(b), lengths)
@@ -50,20 +75,83 @@ def rank_block(rk: RankContext, batch: pa.RecordBatch) -> pa.RecordBatch:
     cf = _flat(batch, "cand_cf", np.float64, np.nan)
     held = _flat(batch, "cand_held", bool, False)
     source = _flat(batch, "cand_source", np.int64, 0)
-    state_rows = pc.fill_null(batch.column("state_row"), -1).to_numpy().astype(np.int64)
-    if rk.order == "cf" or rk.ranker is None:
+    if rk.order == "cf":
         value = np.where(np.isnan(cf), -1e9, cf)
+    elif rk.weights is not None:
+        heads = {o: _flat(batch, f"cand_p_{o}", np.float64, np.nan) for o in rk.weights}
+        value = order_value({o: np.nan_to_num(p) for o, p in heads.items()}, rk.weights)
     else:
-        value = rk.ranker.value(pair_features(rk.retrieval.state, state_rows[row], code, cf))
-    composed = [
-        _compose(rk, batch, row, code, value, source, (code >= 0) & (without_holds | ~held), without_holds)
-        for without_holds in ((False, True) if rk.counterfactual else (False,))
+        value = np.nan_to_num(_flat(batch, "cand_value", np.float64, np.nan), nan=-1e9)
+    return _feeds(rk, batch, row, code, value, source, held)
+
+
+def night_block(rk: RankContext, ranker: Ranker, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """One block's candidates and feeds in NIGHT_SCHEMA (`kind` = candidate | feed); batch:
+    `scoring_spark.user_blocks` columns + state_row."""
+    candidates, got, value = _valued(rk.retrieval, ranker, batch)
+    held = rk.retrieval.held[got.codes]
+    feeds = _feeds(rk, batch, got.rows, got.codes, value, got.sources, held)
+    return pa.concat_batches([_as_night(candidates, "candidate"), _as_night(feeds, "feed")])
+
+
+def _as_night(batch: pa.RecordBatch, kind: str) -> pa.RecordBatch:
+    """`batch` in NIGHT_SCHEMA: its columns where NIGHT_SCHEMA has them, nulls elsewhere."""
+    schema = night_schema()
+    columns = [
+        batch.column(f.name) if f.name in batch.schema.names else pa.nulls(batch.num_rows, f.type)
+        for f in schema
+        if f.name != "kind"
     ]
-    return pa.Table.from_batches(composed).combine_chunks().to_batches()[0]
+    return pa.RecordBatch.from_arrays(
+        [*columns, pa.array([kind] * batch.num_rows, pa.string())], schema=schema
+    )
 
 
-def _compose(rk: RankContext, batch, row, code, value, source, keep, without_holds: bool) -> pa.RecordBatch:
-    """The re-ranked feeds of the block from the candidates `keep` marks."""
+ARROW_TYPES = {"string": pa.string(), "double": pa.float64(), "int": pa.int32(), "boolean": pa.bool_()}
+
+
+def night_schema() -> pa.Schema:
+    """NIGHT_SCHEMA as Arrow (built without Spark: it runs in the tasks)."""
+    fields = (f.strip().split(" ") for f in NIGHT_SCHEMA.split(","))
+    return pa.schema([(name, ARROW_TYPES[kind]) for name, kind in fields])
+
+
+def _feeds(rk: RankContext, batch, row, code, value, source, held) -> pa.RecordBatch:
+    """The re-ranked feeds (RANKED_SCHEMA) of the block's candidates, and with `counterfactual`
+    the feeds as if nothing were held."""
+    b = batch.num_rows
+    feeds, feed_rows, topped_up = _compose(rk, batch, row, code, value, source, (code >= 0) & ~held, False)
+    if not rk.counterfactual:
+        return feeds
+    # Without the holds only viewers with a held candidate, or a feed the trending list topped
+    # up (it may reach held videos), can differ: only theirs are composed again.
+    again = topped_up.copy()
+    again[row[held]] = True
+    same = feeds.filter(pa.array(~again[feed_rows]))
+    same = same.set_column(same.num_columns - 1, "without_holds", pa.array(np.ones(same.num_rows, bool)))
+    parts = [feeds, same]
+    if again.any():
+        subset = np.flatnonzero(again)
+        local = np.full(b, -1)
+        local[subset] = np.arange(len(subset))
+        mine = again[row]
+        part, _, _ = _compose(
+            rk,
+            batch.take(pa.array(subset)),
+            local[row[mine]],
+            code[mine],
+            value[mine],
+            source[mine],
+            code[mine] >= 0,
+            True,
+        )
+        parts.append(part)
+    return pa.Table.from_batches(parts).combine_chunks().to_batches()[0]
+
+
+def _compose(rk: RankContext, batch, row, code, value, source, keep, without_holds: bool):
+    """The re-ranked feeds of the block from the candidates `keep` marks: (feed rows, each row's
+    viewer in the block, per viewer whether the trending list topped the feed up)."""
     ctx = rk.retrieval.feed
     b, n = batch.num_rows, ctx.n
     row, code, value, source = row[keep], code[keep], value[keep], source[keep]
@@ -83,7 +171,7 @@ def _compose(rk: RankContext, batch, row, code, value, source, keep, without_hol
     return _with_top_up(rk, batch, picks, scores, codes, values, sources, without_holds)
 
 
-def _with_top_up(rk, batch, picks, scores, codes, values, sources, without_holds: bool) -> pa.RecordBatch:
+def _with_top_up(rk, batch, picks, scores, codes, values, sources, without_holds: bool):
     """The picks, then the eligible catalog in trending order for feeds still short."""
     ctx = rk.retrieval.feed
     b, n = picks.shape
@@ -121,7 +209,9 @@ def _with_top_up(rk, batch, picks, scores, codes, values, sources, without_holds
     order = np.lexsort((-score, row))
     row, code, score, source, value = (a[order] for a in (row, code, score, source, value))
     rank = np.arange(len(row)) - np.searchsorted(row, row) + 1
-    return pa.RecordBatch.from_arrays(
+    topped_up = np.zeros(b, bool)
+    topped_up[tr] = True
+    out = pa.RecordBatch.from_arrays(
         [
             batch.column("user_id").take(pa.array(row)),
             pa.array(rank.astype(np.int32)),
@@ -133,6 +223,7 @@ def _with_top_up(rk, batch, picks, scores, codes, values, sources, without_holds
         ],
         names=["user_id", "rank", "item_id", "score", "source", "value", "without_holds"],
     )
+    return out, row, topped_up
 
 
 def _flat(batch: pa.RecordBatch, name: str, dtype, fill) -> np.ndarray:

@@ -27,11 +27,11 @@ class Reserved:
     slots: int
 
 
-def item_embeddings(model, n_codes: int, history: sp.csr_matrix, dims: int = 32) -> np.ndarray:
+def item_embeddings(model, n_codes: int, history: sp.csr_matrix | None, dims: int = 32) -> np.ndarray:
     """Unit vectors per item code: the CF model's item factors where it has them, else the item
     side of a truncated SVD of the viewers' plays (codes without either: zeros, never similar)."""
     factors = getattr(model, "item_factors", None)
-    if factors is None and history.nnz and min(history.shape) > 2:
+    if factors is None and history is not None and history.nnz and min(history.shape) > 2:
         from scipy.sparse.linalg import svds
 
         k = min(dims, min(history.shape) - 1)
@@ -60,12 +60,15 @@ def mmr(
     b, width = codes.shape
     present = codes != NO_ITEM
     safe = np.where(present, codes, 0)
-    v = np.where(present, values, np.nan)
-    lo, hi = np.nanmin(np.where(present, v, np.inf), axis=1), np.nanmax(np.where(present, v, -np.inf), axis=1)
-    scaled = np.where(present, (v - lo[:, None]) / np.where(hi > lo, hi - lo, 1)[:, None], 0.0)
-    vectors = embeddings[safe] if embeddings.shape[1] else np.zeros((b, width, 0), np.float32)
-    nearest = np.zeros((b, width))
+    lo = np.min(np.where(present, values, np.inf), axis=1, initial=np.inf)
+    hi = np.max(np.where(present, values, -np.inf), axis=1, initial=-np.inf)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    # open: still pickable (present, not picked, creator under the cap); score: its MMR score
     open_ = present.copy()
+    score = np.where(present, (values - np.where(np.isfinite(lo), lo, 0)[:, None]) / span[:, None], -np.inf)
+    score = score.astype(np.float32)
+    vectors = embeddings[safe] if embeddings.shape[1] and diversity else None
+    nearest = np.zeros((b, width), np.float32)
     creators = creator[safe]
     counts = np.zeros((b, int(creator.max(initial=-1)) + 1), np.int32)
     need = np.array([[r.slots] * b for r in reserved], np.int64).reshape(len(reserved), b)
@@ -74,26 +77,36 @@ def mmr(
     pick_scores = np.full((b, n), -np.inf)
     rows = np.arange(b)
     for slot in range(n):
-        allowed = open_ & (counts[rows[:, None], creators] < cap)
+        current = np.where(open_, score - diversity * nearest if vectors is not None else score, -np.inf)
         if reserved:
             due = need.clip(min=0).sum(axis=0) >= n - slot
-            wanted = np.zeros_like(allowed)
-            for k, mark in enumerate(marks):
-                wanted |= mark & (need[k] > 0)[:, None]
-            restrict = due & (allowed & wanted).any(axis=1)
-            allowed &= ~restrict[:, None] | wanted
-        score = np.where(allowed, scaled - diversity * nearest, -np.inf)
-        best = score.argmax(axis=1)
-        got = np.isfinite(score[rows, best])
+            if due.any():
+                wanted = np.zeros((int(due.sum()), width), bool)
+                for k, mark in enumerate(marks):
+                    wanted |= mark[due] & (need[k, due] > 0)[:, None]
+                sub = current[due]
+                restricted = np.where(wanted, sub, -np.inf)
+                keep = np.isfinite(restricted).any(axis=1)
+                sub[keep] = restricted[keep]
+                current[due] = sub
+        best = current.argmax(axis=1)
+        got = np.isfinite(current[rows, best])
         if not got.any():
             break
         r, c = rows[got], best[got]
-        picks[r, slot], pick_scores[r, slot] = c, score[r, c]
+        picks[r, slot], pick_scores[r, slot] = c, current[r, c]
         open_[r, c] = False
-        counts[r, creators[r, c]] += 1
-        for k, mark in enumerate(marks):
-            need[k, r] -= mark[r, c]
-        if vectors.shape[2] and diversity:
-            sims = np.einsum("bcd,bd->bc", vectors[r], vectors[r, c])
-            nearest[r] = np.maximum(nearest[r], sims)
+        k = creators[r, c]
+        counts[r, k] += 1
+        full = counts[r, k] >= cap
+        if full.any():
+            fr = r[full]
+            open_[fr] &= creators[fr] != k[full][:, None]
+        for m, mark in enumerate(marks):
+            need[m, r] -= mark[r, c]
+        if vectors is not None:
+            mine = vectors if len(r) == b else vectors[r]
+            sims = np.einsum("bcd,bd->bc", mine, vectors[r, c])
+            np.maximum(nearest[r], sims, out=sims)
+            nearest[r] = sims
     return picks, np.minimum.accumulate(pick_scores, axis=1)

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from nightfeed.core.vocabulary import RETRIEVERS
+from nightfeed.core.vocabulary import OBJECTIVES, RETRIEVERS
 from nightfeed.feeds.scoring import FeedContext, list_csr
 from nightfeed.models.topk import NO_ITEM, select_topk
 from nightfeed.ranking.state import RankingState
@@ -21,6 +21,8 @@ CANDIDATE_SCHEMA = ", ".join(
     [
         "user_id string, item_id string, source string, held boolean, cf_score double",
         *(f"rank_{r} int, score_{r} double" for r in RETRIEVERS),
+        *(f"p_{o} double" for o in OBJECTIVES),
+        "value double",
     ]
 )
 
@@ -29,10 +31,11 @@ CANDIDATE_SCHEMA = ", ".join(
 class RetrievalContext:
     """Built once on the driver and broadcast. `feed` is the scoring context of a catalog whose
     held videos stay eligible (`held` marks them, so the counterfactual feed without holds can be
-    composed from the same candidates); the state's items are the feed's item codes."""
+    composed from the same candidates); the state's items are the feed's item codes (no state:
+    the re-rank, which reads the candidates' values)."""
 
     feed: FeedContext
-    state: RankingState
+    state: RankingState | None
     held: np.ndarray  # code -> held by the audit
     new_creator_codes: np.ndarray  # eligible videos of new creators, by trending score
     recent: np.ndarray  # code -> uploaded within the creator retriever's window
@@ -67,7 +70,20 @@ def cf_scores(ctx: FeedContext, batch: pa.RecordBatch) -> np.ndarray:
     return out
 
 
-def nominate(rctx: RetrievalContext, batch: pa.RecordBatch) -> pa.RecordBatch:
+@dataclass
+class Nominated:
+    """A block's candidates (`batch`: CANDIDATE_SCHEMA without the heads and value) and, per
+    candidate, the viewer's row in the block, the item code, the CF score (NaN: none) and the
+    nominating retriever (index into RETRIEVERS); rows ascending."""
+
+    batch: pa.RecordBatch
+    rows: np.ndarray
+    codes: np.ndarray
+    cf: np.ndarray
+    sources: np.ndarray
+
+
+def nominate(rctx: RetrievalContext, batch: pa.RecordBatch) -> Nominated:
     """The candidates of a block of viewers (batch: `scoring_spark.user_blocks` columns + state_row)."""
     ctx, state = rctx.feed, rctx.state
     b = batch.num_rows
@@ -75,52 +91,67 @@ def nominate(rctx: RetrievalContext, batch: pa.RecordBatch) -> pa.RecordBatch:
     cf = cf_scores(ctx, batch)
     rows = pc.fill_null(batch.column("state_row"), -1).to_numpy().astype(np.int64)
     known = np.flatnonzero(rows >= 0)
-    covis = np.zeros((b, ctx.n_codes))
-    creator = np.zeros((b, ctx.n_codes))
+    covis = np.full((b, ctx.n_codes), -np.inf, np.float32)
+    creator = np.full((b, ctx.n_codes), -np.inf, np.float32)
     if len(known):
-        covis[known] = (state.history[rows[known]] @ state.covis).toarray()
+        covis[known] = _positive((state.history[rows[known]] @ state.covis).toarray())
         affinity = state.watch_by_creator[rows[known]].log1p() + 2 * state.follows_by_creator[rows[known]]
         recent = np.flatnonzero(rctx.recent)
         uploads = sp.csr_matrix(
             (np.ones(len(recent), np.float32), (state.creator[recent], recent)),
             shape=(affinity.shape[1], ctx.n_codes),
         )
-        creator[known] = (affinity @ uploads).toarray()
+        creator[known] = _positive((affinity @ uploads).toarray())
     lists = {
-        "cf": _top(np.where(np.isnan(cf), -np.inf, cf), blocked, rctx.ks["cf"]),
-        "covis": _top(np.where(covis > 0, covis, -np.inf), blocked, rctx.ks["covis"]),
-        "creator": _top(np.where(creator > 0, creator, -np.inf), blocked, rctx.ks["creator"]),
-        "new_creator": _first(rctx.new_creator_codes, ctx, blocked, rctx.ks["new_creator"]),
-        "fresh": _first(ctx.fresh_codes, ctx, blocked, rctx.ks["fresh"], ctx.fresh_scores),
-        "trending": _first(ctx.trending_codes, ctx, blocked, rctx.ks["trending"], ctx.trending_scores),
+        "cf": _top(np.where(np.isnan(cf), -np.inf, cf).astype(np.float32), blocked, rctx.ks["cf"]),
+        "covis": _top(covis, blocked, rctx.ks["covis"]),
+        "creator": _top(creator, blocked, rctx.ks["creator"]),
+        "new_creator": _first(rctx.new_creator_codes, blocked, rctx.ks["new_creator"]),
+        "fresh": _first(ctx.fresh_codes, blocked, rctx.ks["fresh"], ctx.fresh_scores),
+        "trending": _first(ctx.trending_codes, blocked, rctx.ks["trending"], ctx.trending_scores),
     }
     return _union(rctx, batch, lists, cf)
+
+
+def _positive(scores: np.ndarray) -> np.ndarray:
+    """Scores with every non-positive entry at -inf (a retriever with no reason nominates nothing)."""
+    scores = scores.astype(np.float32, copy=False)
+    scores[scores <= 0] = -np.inf
+    return scores
 
 
 def _top(scores: np.ndarray, blocked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if k <= 0:
         return np.full((len(scores), 0), NO_ITEM), np.zeros((len(scores), 0))
-    return select_topk(np.where(blocked, -np.inf, scores), k)
+    scores[blocked] = -np.inf
+    return select_topk(scores, k)
 
 
-def _first(codes, ctx: FeedContext, blocked, k: int, scores=None) -> tuple[np.ndarray, np.ndarray]:
-    """The first k unblocked entries of one list shared by every viewer."""
+def _first(codes, blocked, k: int, scores=None) -> tuple[np.ndarray, np.ndarray]:
+    """The first k unblocked entries of one list shared by every viewer: read in prefixes that
+    double until every viewer has k or the list is used up."""
     codes = np.asarray(codes, np.int64)
     scores = np.zeros(len(codes)) if scores is None else np.asarray(scores, np.float64)
-    if k <= 0 or not len(codes):
-        return np.full((len(blocked), 0), NO_ITEM), np.zeros((len(blocked), 0))
-    take = np.cumsum(~blocked[:, codes], axis=1)
-    keep = ~blocked[:, codes] & (take <= k)
-    r, c = np.nonzero(keep)
     width = min(k, len(codes))
-    out = np.full((len(blocked), width), NO_ITEM, np.int64)
-    vals = np.zeros((len(blocked), width))
+    out = np.full((len(blocked), max(width, 0)), NO_ITEM, np.int64)
+    vals = np.zeros(out.shape)
+    if k <= 0 or not len(codes):
+        return out, vals
+    size = 2 * k
+    while True:
+        head = codes[:size]
+        open_ = ~blocked[:, head]
+        take = np.cumsum(open_, axis=1)
+        if size >= len(codes) or take[:, -1].min() >= k:
+            break
+        size *= 2
+    r, c = np.nonzero(open_ & (take <= k))
     slot = take[r, c] - 1
-    out[r, slot], vals[r, slot] = codes[c], scores[c]
+    out[r, slot], vals[r, slot] = head[c], scores[c]
     return out, vals
 
 
-def _union(rctx: RetrievalContext, batch: pa.RecordBatch, lists: dict, cf: np.ndarray) -> pa.RecordBatch:
+def _union(rctx: RetrievalContext, batch: pa.RecordBatch, lists: dict, cf: np.ndarray) -> Nominated:
     n_codes = rctx.feed.n_codes
     parts = []
     for s, name in enumerate(RETRIEVERS):
@@ -159,4 +190,6 @@ def _union(rctx: RetrievalContext, batch: pa.RecordBatch, lists: dict, cf: np.nd
             pa.array(scores[kept, s], mask=~nominated),
         ]
         names += [f"rank_{name}", f"score_{name}"]
-    return pa.RecordBatch.from_arrays(columns, names=names)
+    return Nominated(
+        pa.RecordBatch.from_arrays(columns, names=names), p_row[kept], p_code[kept], cf_value, p_src[kept]
+    )

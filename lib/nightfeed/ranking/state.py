@@ -104,7 +104,8 @@ def build_state(
 ) -> RankingState:
     """The state at the start of `day` from daily outcomes (`daily_outcomes` rows; rows of `day`
     or later are ignored here, whatever the caller passes) and the catalog (item_id, creator_id,
-    created_ts, duration_ms)."""
+    created_ts, duration_ms). `item_ids` should hold the whole catalog: creator stats and the
+    viewers' histories count only the videos among them."""
     before = with_watch(outcomes[outcomes["ds"] < day], catalog, finish_ratio)
     user_ids, item_ids = np.asarray(user_ids, dtype=object), np.asarray(item_ids, dtype=object)
     cat = catalog.set_index("item_id").reindex(item_ids)
