@@ -69,11 +69,16 @@ def test_model_is_registered_and_beats_popularity_offline(spark, tiny_lake):
     lake, results = tiny_lake
     for region in REGIONS:
         rows = tables.read_slice(spark, lake.table("gold/model_registry"), region, DS).collect()
-        assert sorted(r.model_type.startswith("audit-") for r in rows) == [False, True]
-        reg = [r for r in rows if not r.model_type.startswith("audit-")]
+        families = sorted(r.model_type.split("-")[0] if "-" in r.model_type else "feed" for r in rows)
+        assert families == ["audit", "feed", "ranker"], "the feed's model, the audit classifier, the ranker"
+        reg = [r for r in rows if not r.model_type.startswith(("audit-", "ranker-"))]
         assert (lake.root / reg[0].artifact_path / "model.json").exists()
         assert json.loads(reg[0].params)["requested"] == "auto"
-        metrics = tables.read_slice(spark, lake.table("gold/model_metrics"), region, DS).toPandas()
+        everything = tables.read_slice(spark, lake.table("gold/model_metrics"), region, DS).toPandas()
+        ranker = everything[everything.model.str.startswith("ranker")]
+        assert {m for m in ranker.model if m.startswith("ranker:")} >= {"ranker:watch", "ranker:skip"}
+        assert set(ranker[ranker.model == "ranker"].metric) >= {"validation_gauc", "gauc"}
+        metrics = everything[~everything.model.str.startswith("ranker")]
         assert set(metrics[metrics.status == "ok"].model) == {reg[0].model_type, "popularity"}
         next_day = metrics[metrics.status == "skipped"]
         assert list(next_day.metric) == ["gauc"], "one night only: no feed of the night before to judge"

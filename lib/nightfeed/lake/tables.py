@@ -39,12 +39,18 @@ def exists(path: str) -> bool:
 
 
 def conform(df: DataFrame, table: str) -> DataFrame:
-    """Select and cast the table's columns in schema order; fail clearly on a missing one."""
+    """Select and cast the table's columns in schema order; a missing nullable column is written
+    as null (e.g. a CF-only feed has no ranker value), a missing required one fails clearly."""
     schema = schemas.load(TABLES[table].schema)
-    missing = [f.name for f in schema.fields if f.name not in df.columns]
+    missing = [f.name for f in schema.fields if f.name not in df.columns and not f.nullable]
     if missing:
         raise NightfeedError(f"cannot write {table}: missing columns {missing}")
-    return df.select([F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+    return df.select(
+        [
+            (F.col(f.name) if f.name in df.columns else F.lit(None)).cast(f.dataType).alias(f.name)
+            for f in schema.fields
+        ]
+    )
 
 
 def write_slice(

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 from nightfeed.configuration.config import Lake
 from nightfeed.configuration.settings import RegionConfig
@@ -64,9 +63,7 @@ def cf_feeds(t: LakeTables, lake: Lake, region: str, ds: str, cfg: RegionConfig,
         )
         batch = scoring_rows(t, region, ds, ctx, users, user_index)
         passes.broadcasts.append(t.spark.sparkContext.broadcast(ctx))
-        return scoring_spark.score_users(batch, passes.broadcasts[-1]).withColumn(
-            "value", F.lit(None).cast("double")
-        )
+        return scoring_spark.score_users(batch, passes.broadcasts[-1])
 
     passes.feeds = feeds
     return passes
