@@ -118,6 +118,14 @@ def _metrics(frame: pd.DataFrame, score: np.ndarray, k: int) -> dict[str, float]
     return {m: v for m, (v, _) in impression_metrics(scored, k).items()}
 
 
+def cf_order(frame: pd.DataFrame) -> np.ndarray:
+    """The CF score as an order: a pair it could not score ranks below every scored one (ties
+    among those, never -inf, which the metrics cannot tell apart)."""
+    cf = frame["cf_score"].to_numpy(np.float64)
+    floor = np.nanmin(cf) - 1 if np.isfinite(cf).any() else 0.0
+    return np.where(np.isnan(cf), floor, cf)
+
+
 def judge_ranker(ranker: Ranker, frame: pd.DataFrame, k: int) -> dict:
     """The value's and the CF score's next-day metrics on `frame`'s impressions, and each head's
     GAUC for its own outcome."""
@@ -126,10 +134,9 @@ def judge_ranker(ranker: Ranker, frame: pd.DataFrame, k: int) -> dict:
     for name, p in predictions.items():
         label = frame[LABELS[name]].to_numpy(np.float64) > 0
         heads[name] = gauc(pd.DataFrame({"user": frame["user_id"], "score": p, "played": label}))[0]
-    cf = frame["cf_score"].to_numpy(np.float64)
     return {
         "value": _metrics(frame, ranker.value(_x(frame)), k),
-        "cf": _metrics(frame, np.where(np.isnan(cf), -np.inf, cf), k),
+        "cf": _metrics(frame, cf_order(frame), k),
         "heads": heads,
     }
 
@@ -182,8 +189,7 @@ def _next_day_rows(
         reason = "the live feed was not ordered by a ranker"
         return [_row(region, ds, version or "", "ranker", k, "gauc", None, reason=reason)]
     values = _metrics(judge, ranker.value(_x(judge)), k)
-    cf = judge["cf_score"].to_numpy(np.float64)
-    cf_values = _metrics(judge, np.where(np.isnan(cf), -np.inf, cf), k)
+    cf_values = _metrics(judge, cf_order(judge), k)
     return [_row(region, ds, version, "ranker", k, m, v) for m, v in values.items()] + [
         _row(region, ds, version, "ranker_cf_score", k, m, v) for m, v in cf_values.items()
     ]
