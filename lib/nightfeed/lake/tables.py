@@ -45,12 +45,8 @@ def conform(df: DataFrame, table: str) -> DataFrame:
     missing = [f.name for f in schema.fields if f.name not in df.columns and not f.nullable]
     if missing:
         raise NightfeedError(f"cannot write {table}: missing columns {missing}")
-    return df.select(
-        [
-            (F.col(f.name) if f.name in df.columns else F.lit(None)).cast(f.dataType).alias(f.name)
-            for f in schema.fields
-        ]
-    )
+    given = [F.col(f.name) if f.name in df.columns else F.lit(None) for f in schema.fields]
+    return df.select([c.cast(f.dataType).alias(f.name) for c, f in zip(given, schema.fields, strict=True)])
 
 
 def write_slice(
