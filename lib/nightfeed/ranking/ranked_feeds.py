@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -76,7 +77,7 @@ def rank_block(rk: RankContext, batch: pa.RecordBatch) -> pa.RecordBatch:
     held = _flat(batch, "cand_held", bool, False)
     source = _flat(batch, "cand_source", np.int64, 0)
     if rk.order == "cf":
-        value = np.where(np.isnan(cf), -1e9, cf)
+        value = _unscored_last(row, cf)
     elif rk.weights is not None:
         heads = {o: _flat(batch, f"cand_p_{o}", np.float64, np.nan) for o in rk.weights}
         value = order_value({o: np.nan_to_num(p) for o, p in heads.items()}, rk.weights)
@@ -224,6 +225,13 @@ def _with_top_up(rk, batch, picks, scores, codes, values, sources, without_holds
         names=["user_id", "rank", "item_id", "score", "source", "value", "without_holds"],
     )
     return out, row, topped_up
+
+
+def _unscored_last(row: np.ndarray, cf: np.ndarray) -> np.ndarray:
+    """The CF score, a candidate it cannot score just below the viewer's lowest scored one (not a
+    sentinel far below, which would squash the scored ones' 0..1 scale in the re-rank)."""
+    floor = pd.Series(cf).groupby(row).transform("min").fillna(0.0).to_numpy() - 1e-6
+    return np.where(np.isnan(cf), floor, cf)
 
 
 def _flat(batch: pa.RecordBatch, name: str, dtype, fill) -> np.ndarray:
