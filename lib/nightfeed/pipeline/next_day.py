@@ -66,7 +66,7 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
         for metric, (value, users) in impression_metrics(frame.assign(score=score), k).items():
             ok = not np.isnan(value)
             rows.append(
-                _row(
+                metric_row(
                     region,
                     ds,
                     version,
@@ -151,7 +151,7 @@ def _popularity(history: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
     return frame["item_id"].map(counts).fillna(0).to_numpy(np.float64)
 
 
-def _row(region, ds, version, model, k, metric, value, users, status, reason) -> dict:
+def metric_row(region, ds, version, model, k, metric, value, users, status, reason) -> dict:
     return {
         "region": region,
         "ds": ds,
@@ -167,5 +167,5 @@ def _row(region, ds, version, model, k, metric, value, users, status, reason) ->
 
 
 def _skipped(region: str, ds: str, version: str, k: int, reason: str) -> tuple[list[dict], dict]:
-    row = _row(region, ds, version, "live", k, "gauc", 0.0, 0, "skipped", reason)
+    row = metric_row(region, ds, version, "live", k, "gauc", 0.0, 0, "skipped", reason)
     return [row], {"status": "skipped", "reason": reason}

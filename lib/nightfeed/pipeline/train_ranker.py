@@ -19,7 +19,7 @@ from nightfeed.lake import schemas
 from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.artifacts import artifact_dir, register
 from nightfeed.pipeline.inputs import shift
-from nightfeed.pipeline.next_day import served_night
+from nightfeed.pipeline.next_day import metric_row, served_night
 from nightfeed.pipeline.ranking_inputs import RANKER_TYPE, load_ranker, promoted, registered_rankers
 from nightfeed.ranking.features import FEATURES
 from nightfeed.ranking.heads import LABELS, Ranker, fit_local, fit_spark
@@ -149,20 +149,13 @@ def _gate(judged: dict, max_drop: float, k: int) -> bool:
     return bool(new["gauc"] >= old["gauc"] - max_drop and new[ndcg] >= old[ndcg] - max_drop)
 
 
-def _row(region, ds, version, model, k, metric, value, status="ok", reason=None) -> dict:
+def _row(region, ds, version, model, k, metric, value, reason=None) -> dict:
+    """A gold/model_metrics row (`next_day.metric_row`); `skipped` when there is no value."""
     ok = value is not None and np.isfinite(value)
-    return {
-        "region": region,
-        "ds": ds,
-        "model_version": version,
-        "model": model,
-        "k": k,
-        "metric": metric,
-        "value": float(value) if ok else 0.0,
-        "n_users": 0,
-        "status": status if ok else "skipped",
-        "reason": reason if ok else reason or "no viewer with what the metric compares",
-    }
+    reason = None if ok else reason or "no viewer with what the metric compares"
+    return metric_row(
+        region, ds, version, model, k, metric, value if ok else 0.0, 0, "ok" if ok else "skipped", reason
+    )
 
 
 def _metric_rows(region, ds, version, k, judged) -> list[dict]:
