@@ -75,22 +75,28 @@ def test_a_skipped_check_is_shown_as_skipped_not_failed():
     assert [row.split('class="badge ')[1].split('"')[0] for row in rows] == ["skipped", "warn", "failed"]
 
 
-def test_counts_are_whole_numbers_and_model_metrics_are_in_words():
-    region = {
+def night_region(model: dict, health: dict) -> dict:
+    """One region of a night's page with no stages or checks, this model and these health metrics."""
+    return {
         "region": "TT",
         "stages": [],
         "volumes": {"events": 1, "quarantined": 0, "items": 1, "items_quarantined": 0},
         "checks": [],
         "quality_status": "passed",
-        "model": {
-            "model_version": "2026-11-21.als.x",
-            "model_type": "als",
-            "metrics": {"model_gauc": 0.63, "popularity_gauc": 0.54, "model_watch_ndcg@10": 0.7},
-            "change": {"model_gauc": 0.01},
-        },
-        "health": {"users": 1874.0, "slots": 93700.0, "catalog_coverage": 0.5},
+        "model": model,
+        "health": health,
         "history": history(),
     }
+
+
+def test_counts_are_whole_numbers_and_model_metrics_are_in_words():
+    model = {
+        "model_version": "2026-11-21.als.x",
+        "model_type": "als",
+        "metrics": {"model_gauc": 0.63, "popularity_gauc": 0.54, "model_watch_ndcg@10": 0.7},
+        "change": {"model_gauc": 0.01},
+    }
+    region = night_region(model, {"users": 1874.0, "slots": 93700.0, "catalog_coverage": 0.5})
     page = render_night("2026-11-21", [region])
     assert ">1,874<" in page and ">93,700<" in page and "1,874.0000" not in page
     assert ">0.5000<" in page, "shares keep their decimals"
@@ -111,16 +117,7 @@ def test_the_ranker_table_shows_its_heads_and_its_order_against_the_cf_score():
         "ranker_gauc": 0.68,
         "ranker_cf_score_gauc": 0.61,
     }
-    region = {
-        "region": "TT",
-        "stages": [],
-        "volumes": {"events": 1, "quarantined": 0, "items": 1, "items_quarantined": 0},
-        "checks": [],
-        "quality_status": "passed",
-        "model": {},
-        "health": health,
-        "history": history(),
-    }
+    region = night_region({}, health)
     page = render_night("2026-11-21", [region])
     ranker = page.split("<h3>Ranker</h3>")[1].split("<h3>")[0]
     assert "<td>like</td><td class='num'>0.7100</td>" in ranker and "<td>skip</td>" in ranker
