@@ -12,12 +12,12 @@ from nightfeed.synthetic import world as synthetic
 def test_a_day_is_deterministic_and_independent_of_other_days(tmp_path):
     a = synthetic.events(TINY_PLATFORM, 1, "US", "2026-11-25")
     synthetic.events(TINY_PLATFORM, 1, "US", "2026-11-24")
-    assert a == synthetic.events(TINY_PLATFORM, 1, "US", "2026-11-25")
-    assert a != synthetic.events(TINY_PLATFORM, 2, "US", "2026-11-25")
+    assert a.equals(synthetic.events(TINY_PLATFORM, 1, "US", "2026-11-25"))
+    assert not a.equals(synthetic.events(TINY_PLATFORM, 2, "US", "2026-11-25"))
 
 
 def test_events_follow_the_landing_contract():
-    evs = synthetic.events(TINY_PLATFORM, 1, "BR", "2026-11-25")
+    evs = synthetic.events(TINY_PLATFORM, 1, "BR", "2026-11-25").to_dict("records")
     assert evs and len({e["event_id"] for e in evs}) == len(evs)
     for e in evs:
         assert set(e) == {"event_id", "user_id", "item_id", "event_type", "event_ts", "watch_ms", "region"}

@@ -38,21 +38,23 @@ def synthetic_interactions(
     """The synthetic platform's positive (user, item) events over `days`, weighted like the pipeline."""
     cfg = config.region_settings(region)
     weights = cfg.features.event_weights
-    rows = []
+    frames = []
     for back in range(days - 1, -1, -1):
         day = (dt.date.fromisoformat(ds) - dt.timedelta(days=back)).isoformat()
-        for e in synthetic.events(cfg.synthetic, seed, region, day):
-            w = weights.get(e["event_type"], 0.0)
-            if w > 0:
-                rows.append(
-                    (
-                        e["user_id"],
-                        e["item_id"],
-                        w,
-                        dt.datetime.fromisoformat(e["event_ts"].replace("Z", "+00:00")).timestamp(),
-                    )
-                )
-    return pd.DataFrame(rows, columns=["user", "item", "weight", "time"])
+        ev = synthetic.events(cfg.synthetic, seed, region, day)
+        w = ev["event_type"].map(weights).fillna(0.0)
+        ev = ev[w > 0]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "user": ev["user_id"],
+                    "item": ev["item_id"],
+                    "weight": w[w > 0],
+                    "time": pd.to_datetime(ev["event_ts"], format="ISO8601", utc=True).astype("int64") / 1e9,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def models_suite(

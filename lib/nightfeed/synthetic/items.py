@@ -106,7 +106,7 @@ def _offender(key: int, slot: np.ndarray, generation: np.ndarray, share: float) 
     return hash_uniform(key, slot, generation) < share
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=128)
 def items_of_day(cfg: SyntheticSettings, seed: int, region: str, day: int) -> dict:
     """Videos uploaded on `day`: regional ones plus the few global ones every region lists."""
     topics = cfg.n_topics
@@ -123,13 +123,7 @@ def items_of_day(cfg: SyntheticSettings, seed: int, region: str, day: int) -> di
     mult = mult * np.where(account_age < NEW_ACCOUNT_DAYS, NEW_ACCOUNT_FACTOR, 1.0)
     grng = keyed_rng(seed, "global", "items", day)
     g_topic = grng.integers(0, topics, size=GLOBAL_ITEMS_PER_DAY)
-    ids = [f"v-{region}-{day}-{j:04d}" for j in range(n)] + [
-        f"v-global-{day}-{j:02d}" for j in range(GLOBAL_ITEMS_PER_DAY)
-    ]
-    creators = [f"c-{region}-{s:05d}-{g}" for s, g in zip(slot, generation, strict=True)] + [
-        f"c-global-{j:02d}" for j in range(GLOBAL_ITEMS_PER_DAY)
-    ]
-    m = len(ids)
+    m = n + GLOBAL_ITEMS_PER_DAY
     pop = np.concatenate([c_pop[slot] * len(c_pop), np.full(GLOBAL_ITEMS_PER_DAY, 3.0)]) * rng.lognormal(
         0, 0.7, m
     )
@@ -147,8 +141,9 @@ def items_of_day(cfg: SyntheticSettings, seed: int, region: str, day: int) -> di
         [slot * 65536 + generation % 65536, len(c_topic) * 65536 + np.arange(GLOBAL_ITEMS_PER_DAY)]
     )
     return dict(
-        ids=np.array(ids),
-        creator=np.array(creators),
+        n=m,
+        slot=slot,
+        generation=generation,
         topic=np.concatenate([topic, g_topic]),
         duration_ms=duration,
         created_ts=created,
@@ -161,6 +156,22 @@ def items_of_day(cfg: SyntheticSettings, seed: int, region: str, day: int) -> di
         creator_topic=np.concatenate([c_topic[slot], g_topic]),
         creator_share=np.concatenate([c_pop[slot], np.full(GLOBAL_ITEMS_PER_DAY, 1.0 / len(c_topic))]),
         quality=_quality(cfg, seed, region, day, account),
+    )
+
+
+def video_ids(region: str, day: int, n: int) -> np.ndarray:
+    """The ids of the `n` videos uploaded on `day` (`items_of_day` order: regional, then global)."""
+    return np.array(
+        [f"v-{region}-{day}-{j:04d}" for j in range(n - GLOBAL_ITEMS_PER_DAY)]
+        + [f"v-global-{day}-{j:02d}" for j in range(GLOBAL_ITEMS_PER_DAY)]
+    )
+
+
+def creator_ids(region: str, items: dict) -> np.ndarray:
+    """The creator account id of each of a day's videos (`items_of_day`)."""
+    return np.array(
+        [f"c-{region}-{s:05d}-{g}" for s, g in zip(items["slot"].tolist(), items["generation"].tolist())]
+        + [f"c-global-{j:02d}" for j in range(GLOBAL_ITEMS_PER_DAY)]
     )
 
 

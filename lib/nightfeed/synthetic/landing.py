@@ -5,15 +5,21 @@ must quarantine)."""
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from nightfeed.configuration.config import Lake
 from nightfeed.configuration.settings import REVIEW_CAPACITY, SyntheticSettings
 from nightfeed.core.errors import NightfeedError
 from nightfeed.synthetic.items import iso_time, keyed_rng
 from nightfeed.synthetic.review import moderation
-from nightfeed.synthetic.world import MALFORMED_KINDS, catalog, events
+from nightfeed.synthetic.text import json_lines, text_bytes
+from nightfeed.synthetic.world import MALFORMED_KINDS, catalog, event_tables
 
 # The file that marks a lake as the synthetic platform's: the generator writes it into a new lake
 # and refuses to replace deliveries in a lake without it.
@@ -49,33 +55,40 @@ def claim_landing(lake_root: Path, region: str, ds: str) -> None:
         )
 
 
-def corrupt(lines: list[str], share: float, region: str, seed: int, ds: str) -> list[str]:
-    """Replace a share of lines with each kind of malformed input a producer may send."""
-    rng = keyed_rng(seed, region, "malformed", ds)
-    n_bad = int(round(len(lines) * share))
-    idx = rng.choice(len(lines), size=min(n_bad, len(lines)), replace=False) if n_bad else []
-    out = list(lines)
-    extra = []
-    for j, i in enumerate(idx):
+def corrupt(lines: pa.StringArray, share: float, rng: np.random.Generator) -> pa.StringArray:
+    """Replace a share of lines (each ending in a newline) with each kind of malformed input a
+    producer may send; a duplicated line is appended at the end."""
+    n_bad = min(int(rng.binomial(len(lines), share)) if share else 0, len(lines))
+    if not n_bad:
+        return lines
+    idx = np.sort(rng.choice(len(lines), size=n_bad, replace=False))
+    bad, extra = [], []
+    for j, line in enumerate(lines.take(idx).to_pylist()):
         kind = MALFORMED_KINDS[j % len(MALFORMED_KINDS)]
-        ev = json.loads(lines[i])
+        ev = json.loads(line)
         if kind == "bad_json":
-            out[i] = lines[i][: len(lines[i]) // 2]
+            line = line[: len(line) // 2] + "\n"
         elif kind == "missing_id":
             ev.pop("user_id")
-            out[i] = json.dumps(ev)
         elif kind == "negative_watch":
             ev["event_type"], ev["watch_ms"] = "play", -int(rng.integers(1, 5000))
-            out[i] = json.dumps(ev)
         elif kind == "unknown_type":
             ev["event_type"] = "hover"
-            out[i] = json.dumps(ev)
         elif kind == "duplicate":
-            extra.append(lines[i])
+            extra.append(line)
         elif kind == "wrong_region":
-            ev["region"] = region + "X"
-            out[i] = json.dumps(ev)
-    return out + extra
+            ev["region"] += "X"
+        if kind in ("missing_id", "negative_watch", "unknown_type", "wrong_region"):
+            line = json.dumps(ev, separators=(",", ":")) + "\n"
+        bad.append(line)
+    mask = np.zeros(len(lines), bool)
+    mask[idx] = True
+    return pa.concat_arrays(
+        [
+            pc.replace_with_mask(lines, pa.array(mask), pa.array(bad, pa.string())),
+            pa.array(extra, pa.string()),
+        ]
+    )
 
 
 def write_day(
@@ -87,19 +100,24 @@ def write_day(
     n_files: int = 2,
     capacity: int = REVIEW_CAPACITY,
 ) -> dict:
-    """Land one day of events (JSON Lines, several files), the item catalog snapshot, the day's
-    moderation decisions, and the hidden truth of the catalog's videos (`claim_landing` first)."""
+    """Land one day of events (JSON Lines, several files, streamed block by block), the item
+    catalog snapshot, the day's moderation decisions, and the hidden truth of the catalog's videos
+    (`claim_landing` first)."""
     claim_landing(lake_root, region, ds)
-    evs = events(cfg, seed, region, ds, capacity)
-    lines = [json.dumps(e, separators=(",", ":")) for e in evs]
-    lines = corrupt(lines, cfg.malformed_share, region, seed, ds)
     ev_dir = lake_root / "landing" / "events" / f"region={region}" / f"ds={ds}"
     ev_dir.mkdir(parents=True, exist_ok=True)
     for old in ev_dir.glob("*.jsonl"):
         old.unlink()
-    for f in range(n_files):
-        chunk = lines[f::n_files]
-        (ev_dir / f"part-{f:05d}.jsonl").write_text("".join(line + "\n" for line in chunk))
+    rng = keyed_rng(seed, region, "malformed", ds)
+    n_lines = 0
+    with ExitStack() as stack:
+        files = [stack.enter_context((ev_dir / f"part-{f:05d}.jsonl").open("wb")) for f in range(n_files)]
+        for table in event_tables(cfg, seed, region, ds, capacity):
+            lines = corrupt(json_lines(table), cfg.malformed_share, rng)
+            n_lines += len(lines)
+            bounds = np.linspace(0, len(lines), n_files + 1).astype(int)
+            for fh, lo, hi in zip(files, bounds[:-1], bounds[1:], strict=True):
+                fh.write(text_bytes(lines.slice(lo, hi - lo)))
     cat = catalog(cfg, seed, region, ds, capacity)
     it_dir = lake_root / "landing" / "items" / f"region={region}" / f"ds={ds}"
     it_dir.mkdir(parents=True, exist_ok=True)
@@ -119,7 +137,7 @@ def write_day(
                 )
                 + "\n"
             )
-    decisions = moderation(cfg, seed, region, ds, capacity).decision_rows(region)
+    decisions = moderation(cfg, seed, region, ds, capacity).decision_rows(region, cat.ids)
     _write_lines(
         lake_root / "landing" / "moderation" / f"region={region}" / f"ds={ds}" / "decisions.jsonl", decisions
     )
@@ -130,7 +148,7 @@ def write_day(
     return {
         "region": region,
         "ds": ds,
-        "event_lines": len(lines),
+        "event_lines": n_lines,
         "items": len(cat.ids),
         "decisions": len(decisions),
     }

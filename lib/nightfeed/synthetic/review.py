@@ -17,11 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from nightfeed.configuration.settings import SyntheticSettings
+from nightfeed.core.errors import NightfeedError
 from nightfeed.synthetic.items import day_index, day_start, iso_time, items_of_day, keyed_rng
 
 VIOLATING_REPORTS_PER_VIEW = 0.05
 REMOVED_SHARE = 0.7  # of violating videos reviewed; the rest are restricted
-KEEP_DAYS = 64  # days of snapshots kept (an older day is re-simulated from the start)
+START = "2025-01-01"  # the review process runs from here (a fixed start: any day is reached the same way)
+KEEP_DAYS = 8  # days of snapshots kept (an older day is re-simulated from the start)
 
 
 @dataclass(frozen=True)
@@ -31,14 +33,13 @@ class DayModeration:
     status: np.ndarray  # each window video's moderation status at the end of the day
     reports: np.ndarray  # reports each window video received that day
     decisions: list[tuple]  # (window index, epoch seconds, decision, policy, reviewer) taken that day
-    ids: np.ndarray  # the window's video ids
 
-    def decision_rows(self, region: str) -> list[dict]:
-        """The day's decisions as landing rows."""
+    def decision_rows(self, region: str, ids: np.ndarray) -> list[dict]:
+        """The day's decisions as landing rows; `ids` are the window's video ids (the catalog's)."""
         return [
             dict(
-                decision_id=f"{region}-{'auto' if who == 'auto' else 'rev'}-{self.ids[k]}",
-                item_id=str(self.ids[k]),
+                decision_id=f"{region}-{'auto' if who == 'auto' else 'rev'}-{ids[k]}",
+                item_id=str(ids[k]),
                 region=region,
                 decided_ts=iso_time(ts, "Z"),
                 decision=decision,
@@ -49,7 +50,7 @@ class DayModeration:
         ]
 
 
-FIELDS = ("ids", "created_ts", "auto_ts", "policy", "popularity", "report_propensity")
+FIELDS = ("created_ts", "auto_ts", "policy", "popularity", "report_propensity")
 
 
 class _World:
@@ -57,14 +58,16 @@ class _World:
 
     def __init__(self, cfg: SyntheticSettings, seed: int, region: str, capacity: int):
         self.cfg, self.seed, self.region, self.capacity = cfg, seed, region, capacity
-        self.w = {f: np.empty(0, dtype=object if f in ("ids", "policy") else float) for f in FIELDS}
+        self.w = {f: np.empty(0, dtype=object if f == "policy" else float) for f in FIELDS}
         self.w.update(
             day=np.empty(0, int), reports=np.empty(0, int), human_ts=np.empty(0), decision=np.empty(0, object)
         )
         self.snapshots: dict[int, DayModeration] = {}
-        self.day = -cfg.catalog_days - 1
+        self.day = day_index(START) - cfg.catalog_days - 1
 
     def day_of(self, day: int) -> DayModeration:
+        if day < day_index(START):
+            raise NightfeedError(f"the synthetic world's moderation starts on {START}: no earlier day exists")
         if day not in self.snapshots and day <= self.day:
             self.__init__(self.cfg, self.seed, self.region, self.capacity)
         while self.day < day:
@@ -77,7 +80,7 @@ class _World:
 
     def _step(self, day: int, record: bool) -> DayModeration | None:
         items = items_of_day(self.cfg, self.seed, self.region, day)
-        m = len(items["ids"])
+        m = items["n"]
         new = {f: items[f] for f in FIELDS}
         new.update(
             day=np.full(m, day),
@@ -99,14 +102,17 @@ class _World:
         status = np.where(
             w["human_ts"] < end, w["decision"], np.where(w["auto_ts"] < end, "approved", "pending")
         )
-        return DayModeration(status=status.astype(str), reports=today, decisions=decisions, ids=w["ids"])
+        return DayModeration(status=status.astype(str), reports=today, decisions=decisions)
 
     def _review(self, rng: np.random.Generator, day: int, start: int) -> list[dict]:
         """Today's reviews: the most-reported (as of last night) unreviewed videos first, then oldest."""
         w = self.w
         queue = np.flatnonzero((w["day"] < day) & np.isinf(w["human_ts"]))
-        order = np.lexsort((w["created_ts"][queue], -w["reports"][queue]))
-        chosen = queue[order[: self.capacity]]
+        key = (-w["reports"][queue].astype(np.int64) << 32) + w["created_ts"][queue].astype(np.int64)
+        head = np.arange(len(queue))
+        if 0 < self.capacity < len(queue):  # only the head of the queue needs sorting
+            head = np.flatnonzero(key <= np.partition(key, self.capacity - 1)[self.capacity - 1])
+        chosen = queue[head[np.argsort(key[head], kind="stable")][: self.capacity]]
         times = start + 28800 + np.sort(rng.integers(0, 43200, size=len(chosen)))
         out = []
         for n, (t, k) in enumerate(zip(times, chosen, strict=True)):

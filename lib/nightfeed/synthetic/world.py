@@ -11,19 +11,33 @@ live in `items`, moderation in `review`; docs/synthetic-world.md describes every
 
 from __future__ import annotations
 
+import functools
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 from scipy.special import expit
 
 from nightfeed.configuration.settings import REVIEW_CAPACITY, SyntheticSettings
 from nightfeed.synthetic import response
-from nightfeed.synthetic.items import day_index, day_start, iso_time, items_of_day, keyed_rng, users
+from nightfeed.synthetic.items import (
+    creator_ids,
+    day_index,
+    day_start,
+    items_of_day,
+    keyed_rng,
+    users,
+    video_ids,
+)
+from nightfeed.synthetic.logging_policy import Policy, shown
 from nightfeed.synthetic.review import moderation
+from nightfeed.synthetic.text import EVENT_KINDS, TZ_OFFSETS, DayText
 
 MALFORMED_KINDS = ("bad_json", "missing_id", "negative_watch", "unknown_type", "duplicate", "wrong_region")
-TZ_OFFSETS = ("+00:00", "Z", "+02:00", "-03:00", "+05:30")
+VIEWERS_PER_BLOCK = 4000
 
 
 @dataclass(frozen=True)
@@ -43,19 +57,27 @@ class Catalog:
     creator_share: np.ndarray  # the creator's share of the region's popularity
 
 
+@functools.lru_cache(maxsize=4)
 def catalog(
     cfg: SyntheticSettings, seed: int, region: str, ds: str, capacity: int = REVIEW_CAPACITY
 ) -> Catalog:
     """Every video uploaded in the `catalog_days` up to ds, with its moderation status at ds."""
     day = day_index(ds)
-    parts = [items_of_day(cfg, seed, region, d) for d in range(day - cfg.catalog_days + 1, day + 1)]
+    days = range(day - cfg.catalog_days + 1, day + 1)
+    parts = [items_of_day(cfg, seed, region, d) for d in days]
     mod = moderation(cfg, seed, region, ds, capacity)
     cat = {
         k: np.concatenate([p[k] for p in parts])
-        for k in ("ids", "creator", "topic", "duration_ms", "created_ts", "popularity", "policy")
+        for k in ("topic", "duration_ms", "created_ts", "popularity", "policy")
         + ("quality", "account", "creator_topic", "creator_share")
     }
-    return Catalog(status=mod.status, reports=mod.reports, **cat)
+    return Catalog(
+        ids=np.concatenate([video_ids(region, d, p["n"]) for d, p in zip(days, parts, strict=True)]),
+        creator=np.concatenate([creator_ids(region, p) for p in parts]),
+        status=mod.status,
+        reports=mod.reports,
+        **cat,
+    )
 
 
 def _occurrence(*keys: np.ndarray) -> np.ndarray:
@@ -71,17 +93,46 @@ def _occurrence(*keys: np.ndarray) -> np.ndarray:
     return out
 
 
-EVENT_KINDS = ("impression", "play", "finish", "like", "share", "comment", "follow", "skip")
+@dataclass(frozen=True)
+class EventBlock:
+    """Events of one block of viewers (or the day's reports) as columns."""
+
+    kind: np.ndarray  # index into EVENT_KINDS
+    ts: np.ndarray  # epoch seconds
+    offset: np.ndarray  # index into text.TZ_OFFSETS: the time zone the producer wrote
+    watch_ms: np.ndarray  # -1 where the event has no watch time
+    user: np.ndarray  # row of `users`
+    item: np.ndarray  # row of the catalog
+
+
+def event_tables(
+    cfg: SyntheticSettings, seed: int, region: str, ds: str, capacity: int = REVIEW_CAPACITY
+) -> Iterator[pa.Table]:
+    """One day of viewing events and reports of a region as the producer would send them (valid
+    only), block by block of viewers: memory bounded by a block whatever the day's size."""
+    cat = catalog(cfg, seed, region, ds, capacity)
+    text = DayText(region, ds, day_start(day_index(ds)), users(cfg, seed, region).ids, cat.ids)
+    for block in event_blocks(cfg, seed, region, ds, capacity):
+        yield text.table(block)
 
 
 def events(
     cfg: SyntheticSettings, seed: int, region: str, ds: str, capacity: int = REVIEW_CAPACITY
-) -> list[dict]:
-    """One day of viewing events and reports of a region, as the producer would send them (valid only).
+) -> pd.DataFrame:
+    """The whole day of `event_tables` as one frame (watch_ms nullable)."""
+    table = pa.concat_tables(event_tables(cfg, seed, region, ds, capacity))
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
-    The platform's logging policy picks each active viewer's impressions by popularity, topic
-    affinity and the creators they are fans of; the impressions are cut into sessions, and the
-    viewer answers each one by `response.answer` (fatigue counts the session's earlier videos)."""
+
+def event_blocks(
+    cfg: SyntheticSettings, seed: int, region: str, ds: str, capacity: int = REVIEW_CAPACITY
+) -> Iterator[EventBlock]:
+    """The day's events by blocks of active viewers, then its reports.
+
+    The platform's logging policy (`logging_policy`) picks each active viewer's impressions by
+    popularity, topic affinity and the creators they are fans of; the impressions are cut into
+    sessions, and the viewer answers each one by `response.answer` (fatigue counts the session's
+    earlier videos)."""
     day = day_index(ds)
     us = users(cfg, seed, region)
     cat = catalog(cfg, seed, region, ds, capacity)
@@ -89,43 +140,43 @@ def events(
     start = day_start(day)
     live = np.isin(cat.status, ["approved", "pending"])
     age_days = np.maximum(0.0, (start + 86400 - cat.created_ts) / 86400.0)
-    log_pop = np.log(cat.popularity) - 0.25 * age_days
     fan_key = fan_hash_key(seed, region)
-    active = rng.random(len(us.ids)) < np.clip(cfg.active_share * us.activity, 0, 0.98)
+    active = np.flatnonzero(rng.random(len(us.ids)) < np.clip(cfg.active_share * us.activity, 0, 0.98))
     per_session = cfg.impressions_per_session
-    out: list[dict] = []
-    for block in np.array_split(np.flatnonzero(active), max(1, int(active.sum()) // 1000 + 1)):
+    for block in np.array_split(active, max(1, len(active) // VIEWERS_PER_BLOCK + 1)):
         if len(block) == 0:
             continue
         taste = us.taste[block]
-        fan = response.fan_of(
-            cfg,
-            fan_key,
-            block[:, None],
-            taste[:, cat.creator_topic],
-            us.fan_norm[block, None],
-            cat.account,
-            cat.creator_share,
+        policy = Policy(
+            weight=np.where(live, cat.popularity * np.exp(-0.25 * age_days), 0.0),
+            topic=cat.topic,
+            fan=lambda r, i, taste=taste, block=block: response.fan_of(
+                cfg,
+                fan_key,
+                block[r],
+                taste[r, cat.creator_topic[i]],
+                us.fan_norm[block[r]],
+                cat.account[i],
+                cat.creator_share[i],
+            ),
+            fan_strength=cfg.fan_strength,
         )
-        logits = np.where(live, log_pop + 1.5 * response.affinity(taste[:, cat.topic], cfg.n_topics), -np.inf)
-        logits = logits + cfg.fan_strength * fan
         n_imp = np.minimum(
             rng.poisson(cfg.sessions_per_active_user * per_session, size=len(block)) + 1, live.sum()
         )
-        top = np.argsort(-(logits + rng.gumbel(size=logits.shape)), axis=1)[:, : int(n_imp.max())]
-        row = np.repeat(np.arange(len(block)), n_imp)
-        pos = np.arange(len(row)) - np.repeat(np.cumsum(n_imp) - n_imp, n_imp)
-        item = top[row, pos]
-        session = pos // per_session
-        session_start = start + rng.integers(0, 86400 - 3600, size=(len(block), int(session.max()) + 1))
-        ts = np.maximum(session_start[row, session] + (pos % per_session) * 40, cat.created_ts[item] + 60)
-        violating = cat.policy[item] != "none"
+        imp = shown(rng, policy, np.exp(1.5 * response.affinity(taste, cfg.n_topics)), n_imp)
+        row, item = imp.row, imp.item
+        session = imp.pos // per_session
+        session_start = start + rng.integers(
+            0, 86400 - 3600, size=(len(block), int(session.max(initial=0)) + 1)
+        )
+        ts = np.maximum(session_start[row, session] + (imp.pos % per_session) * 40, cat.created_ts[item] + 60)
         ans = response.answer(
             cfg,
             response.affinity(taste[row, cat.topic[item]], cfg.n_topics),
             cat.quality[item],
-            fan[row, item],
-            violating,
+            imp.fan,
+            cat.policy[item] != "none",
             cat.duration_ms[item],
             us.preferred_ms[block][row],
             _occurrence(row, session, cat.topic[item]),
@@ -151,27 +202,18 @@ def events(
         offset = rng.integers(0, len(TZ_OFFSETS), size=n)
         late = np.where(rng.random(n) < 0.01, rng.integers(60, 3 * 3600, size=n), 0)
         kinds &= (ts < start + 86400)[:, None]
-        imp, kind = np.nonzero(kinds)
-        step = (np.cumsum(kinds, axis=1) - 1)[imp, kind]
-        when = ts[imp] - late[imp] + 2 * step
+        imp_at, kind = np.nonzero(kinds)
+        step = (np.cumsum(kinds, axis=1) - 1)[imp_at, kind]
         has_watch = (kind == 1) | (kind == 2) | (kind == 7)
-        user_ids, item_ids = us.ids[block][row], cat.ids[item]
-        first = len(out)
-        out.extend(
-            dict(
-                event_id=f"{region}-{ds}-{first + e + 1:09d}",
-                event_type=EVENT_KINDS[k],
-                event_ts=iso_time(int(t), TZ_OFFSETS[offset[i]]),
-                watch_ms=int(watch[i]) if w else None,
-                user_id=str(user_ids[i]),
-                item_id=str(item_ids[i]),
-                region=region,
-            )
-            for e, (i, k, t, w) in enumerate(
-                zip(imp.tolist(), kind.tolist(), when.tolist(), has_watch.tolist())
-            )
+        yield EventBlock(
+            kind=kind,
+            ts=ts[imp_at] - late[imp_at] + 2 * step,
+            offset=offset[imp_at],
+            watch_ms=np.where(has_watch, watch[imp_at], -1),
+            user=block[row][imp_at],
+            item=item[imp_at],
         )
-    return out + _reports(cat, us, region, ds, start, rng, len(out))
+    yield _reports(cat, len(us.ids), start, rng)
 
 
 def fan_hash_key(seed: int, region: str) -> int:
@@ -179,25 +221,18 @@ def fan_hash_key(seed: int, region: str) -> int:
     return zlib.crc32(f"{seed}/{region}/fans".encode())
 
 
-def _reports(
-    cat: Catalog, us, region: str, ds: str, start: int, rng: np.random.Generator, counter: int
-) -> list[dict]:
+def _reports(cat: Catalog, n_users: int, start: int, rng: np.random.Generator) -> EventBlock:
     """The day's report events: each report from a different viewer, after the upload."""
-    out = []
-    for k in np.flatnonzero(cat.reports):
-        reporters = rng.choice(len(us.ids), size=int(cat.reports[k]), replace=False)
-        first = min(max(start, int(cat.created_ts[k]) + 60), start + 86399)
-        for u in reporters:
-            counter += 1
-            out.append(
-                dict(
-                    event_id=f"{region}-{ds}-{counter:09d}",
-                    event_type="report",
-                    event_ts=iso_time(int(rng.integers(first, start + 86400)), "Z"),
-                    watch_ms=None,
-                    user_id=str(us.ids[u]),
-                    item_id=str(cat.ids[k]),
-                    region=region,
-                )
-            )
-    return out
+    reported = np.flatnonzero(cat.reports)
+    counts = cat.reports[reported].astype(np.int64)
+    reporters = [rng.choice(n_users, size=int(c), replace=False) for c in counts]
+    item = np.repeat(reported, counts)
+    first = np.minimum(np.maximum(start, cat.created_ts[item] + 60), start + 86399)
+    return EventBlock(
+        kind=np.full(len(item), EVENT_KINDS.index("report")),
+        ts=rng.integers(first, start + 86400) if len(item) else np.zeros(0, np.int64),
+        offset=np.full(len(item), TZ_OFFSETS.index("Z")),
+        watch_ms=np.full(len(item), -1),
+        user=np.concatenate(reporters) if reporters else np.zeros(0, np.int64),
+        item=item,
+    )
