@@ -45,3 +45,12 @@ def test_compare_names_what_it_compares_with(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "argument --compare: invalid choice: 'ranker=als'" in err[0]
+
+
+@pytest.mark.parametrize("sizes", ["30000,abc", "0", "1000,-5", ""])
+def test_scale_sizes_are_positive_integers(sizes, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["benchmark", "--suite", "scale", "--sizes", sizes])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "argument --sizes: expected comma-separated positive integers" in err[0]

@@ -24,10 +24,13 @@ def run_suites(
     region: str | None = None,
     ds: str | None = None,
     compare: str | None = None,
+    sizes: list[int] | None = None,
+    master: str | None = None,
 ) -> None:
     """suite: models, scoring, stages, exposure, all, or (not in all) audit / audit-world /
     feed-value (region, ds: only that region / night; compare: "ranker=none" adds the CF-only
-    feed and the two-stage ablations); JSON to
+    feed and the two-stage ablations) / scale (sizes: viewers per region, master: a Spark master);
+    JSON to
     <output_dir>/<suite>.json, or to output_json for a single suite (not with `all`: several
     files); the exposure suite's chart goes to <output_dir>/exposure.svg."""
     if output_json and suite == "all":
@@ -89,6 +92,16 @@ def run_suites(
         res = audit_world_suite()
         print(json.dumps(res["summary"], indent=1))
         write_json(res, target("audit-world.json"))
+    if suite == "scale":
+        from nightfeed.bench.scale_suite import DEFAULT_SIZES, scale_suite
+
+        res = scale_suite(sizes or DEFAULT_SIZES, ds or "2026-11-25", master)
+        chart = out / "scale.svg"
+        out.mkdir(parents=True, exist_ok=True)
+        chart.write_text(res.pop("chart_svg"))
+        res["chart"] = str(chart)
+        print(json.dumps(res["growth_exponents"], indent=1))
+        write_json(res, target("scale.json"))
     if suite in ("stages", "all"):
         from nightfeed.bench.stages_suite import stages_suite
 

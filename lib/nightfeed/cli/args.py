@@ -69,6 +69,16 @@ non_negative_float = _at_least(float, 0.0, "a finite number >= 0")
 finite_float = _at_least(float, -math.inf, "a finite number")
 
 
+def sizes_arg(value: str) -> list[int]:
+    """A comma-separated list of positive integers (the scale suite's region sizes)."""
+    try:
+        return [positive_int(part.strip()) for part in value.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers, got {value!r}"
+        ) from None
+
+
 def add_evaluate_args(p: argparse.ArgumentParser) -> None:
     from nightfeed.evaluation.loaders import FORMATS
     from nightfeed.evaluation.splits import SPLITS

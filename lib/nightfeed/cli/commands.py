@@ -198,6 +198,8 @@ def cmd_benchmark(args) -> int:
         region=args.region,
         ds=args.ds,
         compare=args.compare,
+        sizes=args.sizes,
+        master=args.master,
     )
     return 0
 

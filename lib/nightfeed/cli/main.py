@@ -20,6 +20,7 @@ from nightfeed.cli.args import (
     output_file,
     positive_int,
     region_arg,
+    sizes_arg,
 )
 from nightfeed.core.errors import NightfeedError
 from nightfeed.pipeline import registry
@@ -187,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--suite",
-        choices=("models", "scoring", "stages", "exposure", "audit", "audit-world", "feed-value", "all"),
+        choices=("models", "scoring", "stages", "exposure", "audit", "audit-world", "feed-value", "scale")
+        + ("all",),
         default="all",
         help="all = models, scoring, stages and exposure",
     )
@@ -217,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("ranker=none",),
         help="feed-value suite: also value the CF-only feeds (ranker = none) and the two-stage ablations",
     )
+    p.add_argument("--sizes", type=sizes_arg, help="scale suite: viewers per region (30000,100000,...)")
+    p.add_argument("--master", help="scale suite: Spark master of the nights (default: local)")
     p.add_argument("--output-dir", default="bench/results")
     p.add_argument(
         "--output-json",
