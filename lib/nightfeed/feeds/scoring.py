@@ -1,7 +1,8 @@
 """Top-N feeds for every user, with the feed rules, distributed over users on Spark.
 
-Each Spark task gets a block of users (id, model index, history, exclusions), scores it against
-the broadcast model with BLAS (memory per task bounded by block × items) and fills each feed
+Each Spark task gets a block of users (id, model index, history, exclusions; a factor model's
+user factors travel with the block, `block_model`), scores it against the broadcast model with
+BLAS (memory per task bounded by block × items) and fills each feed
 with the rules of `feed_rules`, vectorised over the block:
 - never an excluded (finished/skipped) or already-seen item, never an ineligible one
   (removed/restricted/not in the region's catalog: they are filtered before top-k);
@@ -16,6 +17,7 @@ Every row records its `source` (cf, fresh, trending, new_creator). Output is det
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,6 +34,7 @@ from nightfeed.models import Recommender
 from nightfeed.models.topk import NO_ITEM
 
 FEED_SCHEMA = "user_id string, rank int, item_id string, score double, source string"
+BLOCK_FACTORS = "user_factors"  # the column of a user block that carries the user's factors
 SOURCE_CF, SOURCE_FRESH, SOURCE_TRENDING, SOURCE_NEW_CREATOR = "cf", "fresh", "trending", "new_creator"
 SOURCES = pa.array([SOURCE_CF, SOURCE_FRESH, SOURCE_TRENDING, SOURCE_NEW_CREATOR])  # feed_rules.merge's order
 
@@ -161,6 +164,22 @@ def list_csr(lists: pa.Array, n_cols: int, values: pa.Array | None = None) -> sp
     return m
 
 
+def block_model(ctx: FeedContext, batch: pa.RecordBatch) -> tuple[Recommender, np.ndarray]:
+    """The model and each row's user index for a block of users. When the block carries the users'
+    factors (column BLOCK_FACTORS: the broadcast model was sent without them) the model is a view
+    over the block's own factors, indexed by row."""
+    user_idx = pc.fill_null(batch.column("user_idx"), -1).to_numpy().astype(np.int64)
+    if BLOCK_FACTORS not in batch.schema.names:
+        return ctx.model, user_idx
+    column = batch.column(BLOCK_FACTORS)
+    factors = np.zeros((batch.num_rows, ctx.model.item_factors.shape[1]), np.float32)
+    known = pc.is_valid(column).to_numpy(zero_copy_only=False)
+    factors[known] = column.flatten().to_numpy().astype(np.float32).reshape(int(known.sum()), -1)
+    model = copy.copy(ctx.model)
+    model.user_factors = factors
+    return model, np.where((user_idx >= 0) & known, np.arange(batch.num_rows), -1)
+
+
 def compose_feeds(ctx: FeedContext, batch: pa.RecordBatch) -> pa.RecordBatch:
     """Feeds for a block of users (Arrow in, Arrow out: no per-user Python).
 
@@ -169,7 +188,7 @@ def compose_feeds(ctx: FeedContext, batch: pa.RecordBatch) -> pa.RecordBatch:
     and seen items the model does not know).
     """
     b, n = batch.num_rows, ctx.n
-    user_idx = pc.fill_null(batch.column("user_idx"), -1).to_numpy().astype(np.int64)
+    model, user_idx = block_model(ctx, batch)
     history = list_csr(batch.column("hist_idx"), ctx.n_model_items, batch.column("hist_conf"))
     exclude = list_csr(batch.column("excl"), ctx.n_codes)
     warm = np.flatnonzero((user_idx >= 0) & (np.diff(history.indptr) >= ctx.min_user_interactions))
@@ -188,7 +207,7 @@ def compose_feeds(ctx: FeedContext, batch: pa.RecordBatch) -> pa.RecordBatch:
 
     def recommender(filter_items):
         def recommend(rows, excl, N):
-            return ctx.model.recommend(
+            return model.recommend(
                 user_idx[rows],
                 history[rows],
                 N=N,

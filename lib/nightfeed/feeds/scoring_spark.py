@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from nightfeed.feeds.scoring import FEED_SCHEMA, compose_feeds
+from nightfeed.feeds.scoring import BLOCK_FACTORS, FEED_SCHEMA, compose_feeds
 
 
 def user_blocks(users, interactions, exclusions, item_codes, user_index, n_model_items: int):
@@ -12,7 +12,8 @@ def user_blocks(users, interactions, exclusions, item_codes, user_index, n_model
     users: user_id (the users to score); interactions: user_id, item_id, confidence;
     exclusions: user_id, item_id; item_codes: item_id, code (codes below n_model_items are the
     model's items: history; seen items the model does not know join the exclusions); user_index:
-    user_id, user_idx (the model's users, small: broadcast).
+    user_id, user_idx (the model's users: broadcast) and, for a factor model, user_factors (each
+    user's factors: joined, not broadcast, so a task holds only its block's).
     """
     from pyspark.sql import functions as F
 
@@ -51,12 +52,15 @@ def user_blocks(users, interactions, exclusions, item_codes, user_index, n_model
         )
         .where("active")
     )
-    return grouped.join(F.broadcast(user_index), "user_id", "left").select(
+    factors = [c for c in user_index.columns if c == BLOCK_FACTORS]
+    index = user_index if factors else F.broadcast(user_index)
+    return grouped.join(index, "user_id", "left").select(
         F.col("user_id").cast("string").alias("user_id"),
         F.coalesce("user_idx", F.lit(-1)).cast("long").alias("user_idx"),
         F.col("h.code").alias("hist_idx"),
         F.col("h.confidence").alias("hist_conf"),
         "excl",
+        *factors,
     )
 
 

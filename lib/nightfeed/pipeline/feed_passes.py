@@ -3,17 +3,20 @@ benchmarks: the catalog and per-viewer rows the feed rules read, and the CF mode
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import DataFrame
 
 from nightfeed.configuration.config import Lake
 from nightfeed.configuration.settings import RegionConfig
 from nightfeed.feeds import scoring, scoring_spark
 from nightfeed.lake.tables import LakeTables
+from nightfeed.models import Recommender
 from nightfeed.pipeline.artifacts import load_artifact
 from nightfeed.pipeline.inputs import held_items
 
@@ -49,10 +52,8 @@ class FeedPasses:
 def cf_feeds(t: LakeTables, lake: Lake, region: str, ds: str, cfg: RegionConfig, reg: dict) -> FeedPasses:
     """The CF model's top-N under the feed rules (`scoring.compose_feeds`)."""
     model, model_users, model_items = load_artifact(lake, reg["artifact_path"])
+    model, user_index = model_user_index(t.spark, model, model_users)
     catalog = scoring_catalog(t, region, ds)
-    user_index = t.spark.createDataFrame(
-        pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))})
-    )
     users = t.require_slice("gold/user_features", region, ds, "build_features").select("user_id")
     held = catalog["held"].eq(True)
     passes = FeedPasses(lambda include_held: None, catalog.loc[held, "item_id"].tolist())
@@ -67,6 +68,23 @@ def cf_feeds(t: LakeTables, lake: Lake, region: str, ds: str, cfg: RegionConfig,
 
     passes.feeds = feeds
     return passes
+
+
+def model_user_index(spark, model: Recommender, model_users) -> tuple[Recommender, DataFrame]:
+    """The model to broadcast and its users as a table (user_id, user_idx). A factor model's user
+    factors go into that table (joined to each block of users, `scoring.block_model`) and out of
+    the broadcast model: what a task holds grows with its block, not with the region."""
+    index = pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))})
+    if not hasattr(model, "user_factors"):
+        return model, spark.createDataFrame(index)
+    columns = {"user_id": pa.array(index["user_id"], pa.string()), "user_idx": pa.array(index["user_idx"])}
+    factors = np.ascontiguousarray(model.user_factors, np.float32)
+    rank = factors.shape[1]
+    offsets = pa.array(np.arange(0, len(factors) * rank + 1, rank, dtype=np.int32))
+    columns[scoring.BLOCK_FACTORS] = pa.ListArray.from_arrays(offsets, pa.array(factors.reshape(-1)))
+    shared = copy.copy(model)
+    shared.user_factors = np.zeros((0, rank), np.float32)
+    return shared, spark.createDataFrame(pa.table(columns))
 
 
 def scoring_catalog(t: LakeTables, region: str, ds: str) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from nightfeed.feeds import scoring
 from nightfeed.feeds.feed_health import new_creator_items
 from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.artifacts import load_artifact, registered_model
-from nightfeed.pipeline.feed_passes import scoring_catalog, scoring_rows
+from nightfeed.pipeline.feed_passes import model_user_index, scoring_catalog, scoring_rows
 from nightfeed.pipeline.inputs import shift
 from nightfeed.pipeline.ranking_inputs import state_at
 from nightfeed.ranking.retrievers import RetrievalContext
@@ -28,6 +28,7 @@ def retrieval_inputs(
     the ranker's state at the start of ds+1 too, and each viewer's state_row."""
     reg = registered_model(t, region, ds)
     model, model_users, model_items = load_artifact(lake, reg["artifact_path"])
+    model, user_index = model_user_index(t.spark, model, model_users)
     catalog = scoring_catalog(t, region, ds)
     held = scoring.held(catalog).to_numpy()
     ctx = scoring.build_context(model, model_items, catalog.assign(held=False), cfg.feed, ds)
@@ -47,9 +48,6 @@ def retrieval_inputs(
         recent=_recent(catalog, code, ctx.n_codes, shift(ds, 1), cfg.ranker.creator_video_days),
         ks={name: int(k) for name, k in cfg.ranker.retrievers.items()},
         max_candidates=cfg.ranker.max_candidates,
-    )
-    user_index = t.spark.createDataFrame(
-        pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))})
     )
     rows = scoring_rows(t, region, ds, ctx, users, user_index)
     if with_state:

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from nightfeed.core.vocabulary import OBJECTIVES, RETRIEVERS
-from nightfeed.feeds.scoring import FeedContext, list_csr
+from nightfeed.feeds.scoring import FeedContext, block_model, list_csr
 from nightfeed.models.topk import NO_ITEM, select_topk
 from nightfeed.ranking.state import RankingState
 
@@ -61,12 +61,12 @@ def blocked_codes(ctx: FeedContext, batch: pa.RecordBatch, eligible: np.ndarray)
 def cf_scores(ctx: FeedContext, batch: pa.RecordBatch) -> np.ndarray:
     """Dense (viewers × codes) CF scores; NaN for cold viewers and videos the model never saw."""
     b = batch.num_rows
-    user_idx = pc.fill_null(batch.column("user_idx"), -1).to_numpy().astype(np.int64)
+    model, user_idx = block_model(ctx, batch)
     history = list_csr(batch.column("hist_idx"), ctx.n_model_items, batch.column("hist_conf"))
     warm = np.flatnonzero((user_idx >= 0) & (np.diff(history.indptr) >= ctx.min_user_interactions))
     out = np.full((b, ctx.n_codes), np.nan)
     if len(warm):
-        out[warm, : ctx.n_model_items] = np.asarray(ctx.model.scores(user_idx[warm], history[warm]))
+        out[warm, : ctx.n_model_items] = np.asarray(model.scores(user_idx[warm], history[warm]))
     return out
 
 
