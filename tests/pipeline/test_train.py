@@ -30,6 +30,22 @@ def test_model_config_sets_the_confidence_transform_of_every_model():
         models.create("als", **model_params(dataclasses.replace(m, confidence="sqrt"), "als"))
 
 
+def test_ease_keeps_no_more_items_than_the_memory_budget_allows():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from nightfeed.models.ease import items_within
+
+    m = dataclasses.replace(config.region_settings("US").model, memory_budget_mb=1)
+    assert items_within(1) == 295 and items_within(4096) == 18918  # a 3 × items² float32 solve
+    assert model_params(m, "ease")["max_items"] == 295 == model_params(m, "auto")["ease_max_items"]
+    wide = dataclasses.replace(m, memory_budget_mb=4096, ease_max_items=100)
+    assert model_params(wide, "ease")["max_items"] == 100
+    rng = np.random.default_rng(0)
+    data = sp.csr_matrix((rng.random((400, 600)) < 0.05).astype(np.float32))
+    assert len(models.create("ease", **model_params(m, "ease")).fit(data).kept_items) == 295
+
+
 def test_a_rerun_on_the_same_inputs_keeps_the_registered_model(spark, lake):
     """A time-budgeted search may choose differently under another load: reruns keep the model."""
     region, ds = "US", "2026-11-25"

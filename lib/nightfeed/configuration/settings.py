@@ -77,6 +77,9 @@ class ModelSettings:
     seed: int = key(42, "seed of every model and of the synthetic platform")
     time_budget_s: float = key(120.0, "budget of the `auto` search", NON_NEGATIVE)
     ease_max_items: int = key(20_000, "ease keeps this many most popular items in its dense solve", POSITIVE)
+    memory_budget_mb: int = key(
+        4096, "largest dense model a night builds (EASE: items²); beyond it EASE keeps fewer items", POSITIVE
+    )
     min_eval_users: int = key(
         5, "evaluate_model records `skipped` with fewer returning test users", NON_NEGATIVE
     )
@@ -239,6 +242,9 @@ class RankerSettings:
         2_000_000,
         "training examples from which the heads train with xgboost.spark (single node below)",
         POSITIVE,
+    )
+    max_examples: int = key(
+        1_000_000, "train_ranker learns from a sample of viewers holding at most this many examples", POSITIVE
     )
     rounds: int = key(100, "boosting rounds per head", POSITIVE)
     max_depth: int = key(6, "depth of the heads' trees", POSITIVE)

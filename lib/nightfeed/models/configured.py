@@ -7,10 +7,13 @@ from nightfeed.configuration.settings import ModelSettings
 from nightfeed.core.errors import NightfeedError
 from nightfeed.models import MODEL_NAMES
 from nightfeed.models.base import create, seeded
+from nightfeed.models.ease import items_within
 
 
 def model_params(m: ModelSettings, model_type: str) -> dict:
-    """Constructor parameters of `model_type` from the [model] settings."""
+    """Constructor parameters of `model_type` from the [model] settings (EASE keeps no more items
+    than `memory_budget_mb` allows)."""
+    ease_items = min(m.ease_max_items, items_within(m.memory_budget_mb))
     transform = (
         {}
         if m.confidence == "auto"
@@ -25,12 +28,12 @@ def model_params(m: ModelSettings, model_type: str) -> dict:
             "k": m.k,
             "seed": m.seed,
             "time_budget_s": m.time_budget_s,
-            "ease_max_items": m.ease_max_items,
+            "ease_max_items": ease_items,
             **transform,
         }
     params = {**transform, **m.per_model.get(model_type.replace("-", "_"), {})}
     if model_type == "ease":
-        params.setdefault("max_items", m.ease_max_items)
+        params["max_items"] = min(params.get("max_items", ease_items), ease_items)
     return seeded(model_type, params, m.seed)
 
 
@@ -48,7 +51,8 @@ def check_model_settings(m: ModelSettings) -> None:
         if model_type == "auto":  # model_params would ignore the table: refuse it rather than drop it
             raise NightfeedError(
                 "configuration [model.auto]: auto takes no table of its own; it is set by the [model] keys "
-                "k, seed, time_budget_s, ease_max_items and confidence, confidence_alpha, confidence_eps"
+                "k, seed, time_budget_s, ease_max_items, memory_budget_mb and confidence, confidence_alpha, "
+                "confidence_eps"
             )
         try:
             create(model_type, **model_params(m, model_type))

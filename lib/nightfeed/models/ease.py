@@ -8,6 +8,7 @@ eigendecomposition of the Gram matrix (or of the smaller user Gram) for every λ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -16,6 +17,13 @@ import scipy.sparse as sp
 
 from nightfeed.models.base import Recommender, as_csr, exclusion_matrix, mask_excluded
 from nightfeed.models.topk import select_topk
+
+SOLVE_COPIES = 3  # items × items float32 arrays alive at once in the solve (Gram, inverse, weights)
+
+
+def items_within(memory_mb: float) -> int:
+    """The most items whose dense solve fits in `memory_mb` (the kept items are the most popular)."""
+    return int(math.sqrt(memory_mb * 2**20 / (SOLVE_COPIES * 4)))
 
 
 class EASEModel(Recommender):
