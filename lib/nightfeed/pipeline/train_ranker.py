@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from nightfeed.configuration.config import Lake
@@ -25,6 +25,17 @@ from nightfeed.ranking.features import FEATURES
 from nightfeed.ranking.heads import LABELS, Ranker, fit_local, fit_spark
 
 
+def viewer_sample(examples: DataFrame, max_examples: int, seed: int) -> tuple[DataFrame, float]:
+    """The examples of a fixed-hash sample of viewers holding about `max_examples` (all of them
+    when fewer): the heads' training read stays bounded whatever the region's size."""
+    total = examples.count()
+    share = min(1.0, max_examples / total) if total else 1.0
+    if share >= 1.0:
+        return examples, 1.0
+    bucket = F.abs(F.xxhash64("user_id", F.lit(seed))) % 1_000_000
+    return examples.where(bucket < F.lit(int(share * 1_000_000))), round(share, 6)
+
+
 def train_ranker(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:
     rc = cfg.ranker
     if rc.type == "none":
@@ -34,6 +45,7 @@ def train_ranker(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Reg
     examples = t.read("silver/ranking_examples").where(
         (F.col("region") == region) & (F.col("ds") >= first) & (F.col("ds") <= ds)
     )
+    examples, share = viewer_sample(examples, rc.max_examples, cfg.model.seed)
     train = examples.where(F.col("ds") < ds)
     n_train = train.count()
     judge = examples.where(F.col("ds") == ds).toPandas()
@@ -76,7 +88,9 @@ def train_ranker(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Reg
             "ds": ds,
             "model_version": version,
             "model_type": RANKER_TYPE,
-            "params": json.dumps({"weights": rc.weights, "trained_on": trained_on, "baseline": baseline}),
+            "params": json.dumps(
+                {"weights": rc.weights, "trained_on": trained_on, "baseline": baseline, "viewer_share": share}
+            ),
             "validation_metrics": {m: float(v) for m, v in metrics.items() if np.isfinite(v)},
             "artifact_path": path,
             "n_users": int(judge["user_id"].nunique()),
@@ -93,6 +107,7 @@ def train_ranker(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Reg
         "model_version": version,
         "trained_on": trained_on,
         "train_examples": int(n_train),
+        "viewer_share": share,
         "judged_impressions": len(judge),
         "promoted": bool(gate),
         "compared_with": baseline,
