@@ -7,6 +7,10 @@ factorisation per fold), then the other families under the best transform, stron
 then blends. Before every trial its cost is estimated (`cost`); what would not fit in the
 budget, with the final refit, is skipped and recorded with the reason.
 
+On a large region the search runs on a fixed sample of `search_max_users` users (all their
+interactions) and only the winner is fitted on every user, so the budget buys the same search at
+any size (`search_users` in the record says how many it saw).
+
 `reuse` skips the search: the choice of an earlier search (model and params) is scored on the
 same validation folds and refitted, as a nightly job does between its weekly retunes.
 """
@@ -16,6 +20,8 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+
+import numpy as np
 
 from nightfeed.evaluation.protocol import fit_and_score_folds, path_metrics
 from nightfeed.evaluation.splits import holdout_folds
@@ -57,18 +63,21 @@ class AutoModel(Recommender):
         "time_budget_s": 120.0,
         "validation_fraction": 0.1,
         "ease_max_items": 20000,
+        "search_max_users": 30000,
         "candidates": ["ease", "rp3beta", "itemknn", "als", "bpr", "popularity"],
         "confidence": None,  # None: choose among confidence.candidates(data); else fixed
         "confidence_alpha": 1.0,
         "confidence_eps": 1.0,
         "reuse": None,  # {"model", "params"} chosen by an earlier search: validate and refit only
     }
-    positive = ("k", "validation_fraction", "ease_max_items")
+    positive = ("k", "validation_fraction", "ease_max_items", "search_max_users")
 
     def _fit(self, user_items):
         p = self.params
         self.started = time.perf_counter()
-        self.folds = holdout_folds(user_items, float(p["validation_fraction"]), int(p["seed"]), N_FOLDS)
+        searched = self._search_sample(user_items)
+        self.search_users = searched.shape[0]
+        self.folds = holdout_folds(searched, float(p["validation_fraction"]), int(p["seed"]), N_FOLDS)
         eval_users = min(MAX_EVAL_USERS, int((self.folds[0][1].getnnz(axis=1) > 0).sum()))
         self.fold_shape = DataShape.of(self.folds[0][0], eval_users)
         self.full_shape = DataShape.of(user_items, 0)
@@ -81,6 +90,14 @@ class AutoModel(Recommender):
         self.chosen = self._best()
         self.inner = create(self.chosen["model"], **self.chosen["params"]).fit(user_items)
         self.tuning_s = round(time.perf_counter() - self.started, 3)
+
+    def _search_sample(self, user_items):
+        """The users the search validates on: all of them, or a seeded sample of search_max_users."""
+        n, most = user_items.shape[0], int(self.params["search_max_users"])
+        if n <= most:
+            return user_items
+        rows = np.sort(np.random.default_rng(int(self.params["seed"])).choice(n, most, replace=False))
+        return user_items[rows]
 
     def _search(self, user_items) -> None:
         p = self.params
@@ -252,6 +269,7 @@ class AutoModel(Recommender):
             "trials": self.trials,
             "skipped": self.skipped,
             "tuning_s": self.tuning_s,
+            "search_users": self.search_users,
             "reused": self.params["reuse"] is not None,
         }
         (Path(path) / "tuning.json").write_text(json.dumps(record, indent=1))
