@@ -149,6 +149,15 @@ class Recommender(ABC):
         """Scores (len(userids), len(items)) for a block of users' transformed rows; items None
         means all. Return a new array or a read-only view: writable results are masked in place."""
 
+    def pair_scores(
+        self, userids: np.ndarray, user_items: sp.csr_matrix, rows: np.ndarray, items: np.ndarray
+    ) -> np.ndarray:
+        """Scores of the pairs (user `userids[rows[j]]`, item `items[j]`) of a block of users (rows
+        index `userids` and `user_items`): only the pairs' users and items are scored."""
+        cols, col_at = np.unique(items, return_inverse=True)
+        users, row_at = np.unique(rows, return_inverse=True)
+        return np.asarray(self.scores(userids[users], user_items[users], cols))[row_at, col_at]
+
     def recommend(
         self,
         userids,

@@ -24,6 +24,11 @@ class FactorModel(Recommender):
         factors = self.item_factors if items is None else self.item_factors[items]
         return self.user_factors[userids] @ factors.T
 
+    def pair_scores(self, userids, user_items, rows, items):
+        """One dot product per pair: no users × items block."""
+        users = self.user_factors[np.asarray(userids, np.int64)[rows]]
+        return np.einsum("ij,ij->i", users, self.item_factors[items])
+
     def recommend(
         self, userids, user_items, N=10, filter_already_liked_items=True, filter_items=None, exclude=None
     ):

@@ -49,25 +49,28 @@ class RetrievalContext:
         return mask
 
 
-def blocked_codes(ctx: FeedContext, batch: pa.RecordBatch, eligible: np.ndarray) -> np.ndarray:
-    """Dense (viewers × codes): what no retriever may nominate (seen, excluded, ineligible)."""
-    history = list_csr(batch.column("hist_idx"), ctx.n_codes)
-    exclude = list_csr(batch.column("excl"), ctx.n_codes)
-    blocked = np.asarray((history + exclude).todense() > 0)
-    blocked[:, ~eligible] = True
-    return blocked
+class Blocked:
+    """What no retriever may nominate for a block of viewers (seen, excluded, ineligible), asked of
+    (viewer, code) pairs or of a few columns: nothing of size viewers × catalog is built."""
 
+    def __init__(self, ctx: FeedContext, batch: pa.RecordBatch, eligible: np.ndarray):
+        history = list_csr(batch.column("hist_idx"), ctx.n_codes)
+        exclude = list_csr(batch.column("excl"), ctx.n_codes)
+        self.csr = (history + exclude).tocsr()
+        self.n_codes, self.eligible = ctx.n_codes, eligible
+        rows = np.repeat(np.arange(self.csr.shape[0], dtype=np.int64), np.diff(self.csr.indptr))
+        self.keys = np.sort(rows * self.n_codes + self.csr.indices)
 
-def cf_scores(ctx: FeedContext, batch: pa.RecordBatch) -> np.ndarray:
-    """Dense (viewers × codes) CF scores; NaN for cold viewers and videos the model never saw."""
-    b = batch.num_rows
-    model, user_idx = block_model(ctx, batch)
-    history = list_csr(batch.column("hist_idx"), ctx.n_model_items, batch.column("hist_conf"))
-    warm = np.flatnonzero((user_idx >= 0) & (np.diff(history.indptr) >= ctx.min_user_interactions))
-    out = np.full((b, ctx.n_codes), np.nan)
-    if len(warm):
-        out[warm, : ctx.n_model_items] = np.asarray(model.scores(user_idx[warm], history[warm]))
-    return out
+    def pairs(self, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        key = rows.astype(np.int64) * self.n_codes + codes
+        if not len(self.keys):
+            return ~self.eligible[codes]
+        at = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+        return (self.keys[at] == key) | ~self.eligible[codes]
+
+    def columns(self, codes: np.ndarray) -> np.ndarray:
+        """Dense (viewers × len(codes))."""
+        return np.asarray(self.csr[:, codes].todense() > 0) | ~self.eligible[codes][None, :]
 
 
 @dataclass
@@ -87,25 +90,28 @@ def nominate(rctx: RetrievalContext, batch: pa.RecordBatch) -> Nominated:
     """The candidates of a block of viewers (batch: `scoring_spark.user_blocks` columns + state_row)."""
     ctx, state = rctx.feed, rctx.state
     b = batch.num_rows
-    blocked = blocked_codes(ctx, batch, rctx.eligible)
-    cf = cf_scores(ctx, batch)
+    blocked = Blocked(ctx, batch, rctx.eligible)
+    cf = _CF(ctx, batch)
     rows = pc.fill_null(batch.column("state_row"), -1).to_numpy().astype(np.int64)
     known = np.flatnonzero(rows >= 0)
-    covis = np.full((b, ctx.n_codes), -np.inf, np.float32)
-    creator = np.full((b, ctx.n_codes), -np.inf, np.float32)
+    covis = sp.csr_matrix((b, ctx.n_codes), dtype=np.float32)
+    creator = sp.csr_matrix((b, ctx.n_codes), dtype=np.float32)
     if len(known):
-        covis[known] = _positive((state.history[rows[known]] @ state.covis).toarray())
+        place = sp.csr_matrix(
+            (np.ones(len(known), np.float32), (known, np.arange(len(known)))), shape=(b, len(known))
+        )
+        covis = place @ (state.history[rows[known]] @ state.covis)
         affinity = state.watch_by_creator[rows[known]].log1p() + 2 * state.follows_by_creator[rows[known]]
         recent = np.flatnonzero(rctx.recent)
         uploads = sp.csr_matrix(
             (np.ones(len(recent), np.float32), (state.creator[recent], recent)),
             shape=(affinity.shape[1], ctx.n_codes),
         )
-        creator[known] = _positive((affinity @ uploads).toarray())
+        creator = place @ (affinity @ uploads)
     lists = {
-        "cf": _top(np.where(np.isnan(cf), -np.inf, cf).astype(np.float32), blocked, rctx.ks["cf"]),
-        "covis": _top(covis, blocked, rctx.ks["covis"]),
-        "creator": _top(creator, blocked, rctx.ks["creator"]),
+        "cf": cf.top(rctx.ks["cf"]),
+        "covis": _sparse_top(covis, blocked, rctx.ks["covis"]),
+        "creator": _sparse_top(creator, blocked, rctx.ks["creator"]),
         "new_creator": _first(rctx.new_creator_codes, blocked, rctx.ks["new_creator"]),
         "fresh": _first(ctx.fresh_codes, blocked, rctx.ks["fresh"], ctx.fresh_scores),
         "trending": _first(ctx.trending_codes, blocked, rctx.ks["trending"], ctx.trending_scores),
@@ -113,34 +119,75 @@ def nominate(rctx: RetrievalContext, batch: pa.RecordBatch) -> Nominated:
     return _union(rctx, batch, lists, cf)
 
 
-def _positive(scores: np.ndarray) -> np.ndarray:
-    """Scores with every non-positive entry at -inf (a retriever with no reason nominates nothing)."""
-    scores = scores.astype(np.float32, copy=False)
-    scores[scores <= 0] = -np.inf
-    return scores
+class _CF:
+    """The CF model's side of a block: its top-k of what each viewer may be shown, and its score of
+    any (viewer, code) pair (NaN for cold viewers and videos the model never saw)."""
+
+    def __init__(self, ctx: FeedContext, batch: pa.RecordBatch):
+        self.ctx = ctx
+        self.model, self.user_idx = block_model(ctx, batch)
+        self.history = list_csr(batch.column("hist_idx"), ctx.n_model_items, batch.column("hist_conf"))
+        self.exclude = list_csr(batch.column("excl"), ctx.n_codes)[:, : ctx.n_model_items]
+        n_history = np.diff(self.history.indptr)
+        self.warm = (self.user_idx >= 0) & (n_history >= ctx.min_user_interactions)
+
+    def top(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        b, k = len(self.user_idx), max(k, 0)
+        codes, scores = np.full((b, k), NO_ITEM, np.int64), np.full((b, k), -np.inf)
+        warm = np.flatnonzero(self.warm)
+        if k and len(warm):
+            codes[warm], scores[warm] = self.model.recommend(
+                self.user_idx[warm],
+                self.history[warm],
+                N=k,
+                filter_already_liked_items=True,
+                filter_items=self.ctx.ineligible_model_items,
+                exclude=self.exclude[warm],
+            )
+        return codes, scores
+
+    def at(self, rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        out = np.full(len(rows), np.nan)
+        ok = self.warm[rows] & (codes < self.ctx.n_model_items)
+        if ok.any():
+            out[ok] = self.model.pair_scores(self.user_idx, self.history, rows[ok], codes[ok])
+        return out
 
 
-def _top(scores: np.ndarray, blocked: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _sparse_top(scores: sp.csr_matrix, blocked: Blocked, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k best positive, unblocked entries of a sparse score matrix (ties by lower code)."""
+    b = scores.shape[0]
     if k <= 0:
-        return np.full((len(scores), 0), NO_ITEM), np.zeros((len(scores), 0))
-    scores[blocked] = -np.inf
-    return select_topk(scores, k)
+        return np.full((b, 0), NO_ITEM), np.zeros((b, 0))
+    scores = scores.tocsr()
+    scores.sum_duplicates()
+    rows = np.repeat(np.arange(b, dtype=np.int64), np.diff(scores.indptr))
+    codes, values = scores.indices.astype(np.int64), scores.data.astype(np.float32)
+    keep = (values > 0) & ~blocked.pairs(rows, codes)
+    rows, codes, values = rows[keep], codes[keep], values[keep]
+    counts = np.bincount(rows, minlength=b)
+    width = max(int(counts.max(initial=0)), 1)
+    position = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    dense = np.full((b, width), -np.inf, np.float32)
+    ids = np.zeros((b, width), np.int64)
+    dense[rows, position], ids[rows, position] = values, codes
+    return select_topk(dense, k, ids)
 
 
-def _first(codes, blocked, k: int, scores=None) -> tuple[np.ndarray, np.ndarray]:
+def _first(codes, blocked: Blocked, k: int, scores=None) -> tuple[np.ndarray, np.ndarray]:
     """The first k unblocked entries of one list shared by every viewer: read in prefixes that
     double until every viewer has k or the list is used up."""
     codes = np.asarray(codes, np.int64)
     scores = np.zeros(len(codes)) if scores is None else np.asarray(scores, np.float64)
     width = min(k, len(codes))
-    out = np.full((len(blocked), max(width, 0)), NO_ITEM, np.int64)
+    out = np.full((blocked.csr.shape[0], max(width, 0)), NO_ITEM, np.int64)
     vals = np.zeros(out.shape)
     if k <= 0 or not len(codes):
         return out, vals
     size = 2 * k
     while True:
         head = codes[:size]
-        open_ = ~blocked[:, head]
+        open_ = ~blocked.columns(head)
         take = np.cumsum(open_, axis=1)
         if size >= len(codes) or take[:, -1].min() >= k:
             break
@@ -151,7 +198,7 @@ def _first(codes, blocked, k: int, scores=None) -> tuple[np.ndarray, np.ndarray]
     return out, vals
 
 
-def _union(rctx: RetrievalContext, batch: pa.RecordBatch, lists: dict, cf: np.ndarray) -> Nominated:
+def _union(rctx: RetrievalContext, batch: pa.RecordBatch, lists: dict, cf: _CF) -> Nominated:
     n_codes = rctx.feed.n_codes
     parts = []
     for s, name in enumerate(RETRIEVERS):
@@ -174,7 +221,7 @@ def _union(rctx: RetrievalContext, batch: pa.RecordBatch, lists: dict, cf: np.nd
     starts = np.searchsorted(p_row[keep_order], p_row[keep_order])
     kept = keep_order[np.arange(len(keep_order)) - starts < rctx.max_candidates]
     kept.sort()
-    cf_value = cf[p_row[kept], p_code[kept]]
+    cf_value = cf.at(p_row[kept], p_code[kept])
     columns = [
         batch.column("user_id").take(pa.array(p_row[kept])),
         rctx.feed.item_id_array.take(pa.array(p_code[kept])),
