@@ -56,7 +56,7 @@ test-fast: install lint
 bench: install
 	$(BIN)/python bench/run.py --output-dir bench/results
 
-## cluster-up / cluster-down: Spark standalone master + one worker on 127.0.0.1:7077 (PIDs in .cluster/)
+## cluster-up / cluster-down: Spark standalone master + two workers on 127.0.0.1:7077 (PIDs in .cluster/)
 cluster-up: install
 	$(BIN)/nightfeed cluster up
 

@@ -9,6 +9,7 @@ import pytest
 
 from e2e.conftest import AUDIT_REGION
 from helpers import DS, ROOT
+from nightfeed.bench import scale_suite
 from nightfeed.lake import tables
 from nightfeed.runtime import cluster
 
@@ -62,12 +63,10 @@ def test_score_stage_on_a_standalone_cluster(spark, lake_copy, tmp_path, monkeyp
         map(tuple, tables.read_slice(spark, lake_copy.table("silver/feed_candidates"), "AA", DS).collect())
     )
     zip_path = cluster.package_zip(tmp_path / "nightfeed.zip")
-    info = cluster.up(cores=1, memory="2g")
+    info = cluster.up(cores=1, memory="1g", workers=2)
     try:
-        assert (
-            cluster.running("master") == info["master_pid"]
-            and cluster.running("worker") == info["worker_pid"]
-        )
+        assert cluster.running("master") == info["master_pid"]
+        assert [cluster.running(w) for w in ("worker", "worker-2")] == info["worker_pids"]
         env = {**os.environ, "NIGHTFEED_LAKE": str(lake_copy.root)}
         env.pop("PYSPARK_GATEWAY_PORT", None)
         res = subprocess.run(
@@ -94,10 +93,16 @@ def test_score_stage_on_a_standalone_cluster(spark, lake_copy, tmp_path, monkeyp
         assert "app-" in (tmp_path / "cluster" / "master.log").read_text(), (
             "the application ran on the cluster"
         )
+        # the scale suite's check: the same night's score_feeds rerun in local mode on this lake
+        cli = [os.path.join(os.path.dirname(sys.executable), "nightfeed")]
+        same = scale_suite.same_as_local(
+            cli, {**env, "NIGHTFEED_SPARK_MASTER": info["master"]}, "AA", DS, lake_copy.root
+        )
+        assert same["equal"] and same["rows"] > 0, same
     finally:
         stopped = cluster.down()
-    assert set(stopped) == {info["master_pid"], info["worker_pid"]}
-    assert cluster.running("master") is None and cluster.running("worker") is None
+    assert set(stopped) == {info["master_pid"], *info["worker_pids"]}
+    assert cluster.running("master") is None and cluster.running("worker-2") is None
     spark.catalog.clearCache()
     on_cluster = sorted(
         map(tuple, tables.read_slice(spark, lake_copy.table("silver/feed_candidates"), "AA", DS).collect())

@@ -63,7 +63,7 @@ def land_bronze(spark, root: Path, cfg, region: str, days: list[str], seed: int)
             }
         )
         t.write_slice("bronze/items", spark.createDataFrame(items), region, ds)
-        rows = moderation(cfg.synthetic, seed, region, ds, capacity).decision_rows(region)
+        rows = moderation(cfg.synthetic, seed, region, ds, capacity).decision_rows(region, cat.ids)
         dec = pd.DataFrame(rows).assign(ds=ds, source_file="generated")
         dec["decided_ts"] = pd.to_datetime(dec["decided_ts"], utc=True).dt.tz_localize(None)
         t.write_slice("bronze/moderation_decisions", spark.createDataFrame(dec), region, ds)

@@ -6,7 +6,9 @@ last day's night in one process, locally or on a cluster (`master`). Per stage: 
 per second, the peak RSS of the driver (its Python and its JVM) and of the Python workers while
 the stage ran, and the stage's own counts; per stage and pair of sizes, the growth exponent (the
 slope of log seconds against log events: 1.0 is linear). The feed-value suite runs where it is
-affordable (`FEED_VALUE_MAX_VIEWERS`: its oracle costs viewers × catalog).
+affordable (`FEED_VALUE_MAX_VIEWERS`: its oracle costs viewers × catalog). On a cluster, the
+night's score_feeds is then run again in local mode on the same lake and its feed candidates
+compared with the cluster's (read back with delta-rs, the cluster's at their version).
 """
 
 from __future__ import annotations
@@ -113,8 +115,47 @@ def _size(viewers: int, ds: str, master: str | None, work: Path) -> dict:
         out["feed_value"] = (
             json.loads(target.read_text())["results"] if fv.returncode == 0 else fv.stderr[-2000:]
         )
+    if code == 0 and master:
+        out["equal_to_local"] = same_as_local(cli, env, region, ds, lake)
     print(f"[scale] {region}: night {out.get('night_s')} s, exit {code}", flush=True)
     return out
+
+
+FEED_KEY = ["user_id", "rank", "item_id", "source"]
+
+
+def same_as_local(cli: list[str], env: dict, region: str, ds: str, lake: Path) -> dict:
+    """Rerun the night's score_feeds in local mode on the same lake: are the feed candidates the
+    cluster wrote the same (order, items, sources; scores within float rounding)?"""
+    from deltalake import DeltaTable
+
+    path = str(lake / "silver" / "feed_candidates")
+    cluster_version = DeltaTable(path).version()
+    local = {k: v for k, v in env.items() if k != "NIGHTFEED_SPARK_MASTER"}
+    rerun = subprocess.run(
+        cli + ["stage", "score_feeds", "--region", region, "--ds", ds],
+        env=local,
+        capture_output=True,
+        text=True,
+    )
+    if rerun.returncode:
+        return {"equal": False, "error": rerun.stderr[-2000:]}
+
+    def feeds(version: int | None):
+        table = DeltaTable(path, version=version).to_pandas(
+            partitions=[("region", "=", region), ("ds", "=", ds)], columns=[*FEED_KEY, "score"]
+        )
+        return table.sort_values(FEED_KEY, ignore_index=True)
+
+    on_cluster, on_local = feeds(cluster_version), feeds(None)
+    same_rows = on_cluster[FEED_KEY].equals(on_local[FEED_KEY])
+    gap = (on_cluster["score"] - on_local["score"]).abs() / on_local["score"].abs().clip(lower=1.0)
+    score_gap = float(gap.max()) if same_rows and len(gap) else None
+    return {
+        "equal": bool(same_rows and (score_gap or 0.0) <= 1e-4),
+        "rows": len(on_cluster),
+        "max_relative_score_difference": score_gap,
+    }
 
 
 def monitored(cmd: list[str], env: dict, log: Path) -> tuple[int, list[tuple[float, str]], list[tuple]]:

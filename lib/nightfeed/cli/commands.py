@@ -157,7 +157,7 @@ def cmd_cluster(args) -> int:
     from nightfeed.runtime import cluster
 
     if args.action == "up":
-        print(json.dumps(cluster.up(args.cores, args.memory)))
+        print(json.dumps(cluster.up(args.cores, args.memory, workers=args.workers)))
     elif args.action == "down":
         print(json.dumps({"stopped": cluster.down()}))
     else:

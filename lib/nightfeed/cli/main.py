@@ -171,10 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=commands.cmd_maintain)
 
-    p = sub.add_parser("cluster", help="Spark standalone master + worker on 127.0.0.1 (make cluster-up/down)")
+    p = sub.add_parser(
+        "cluster", help="Spark standalone master + workers on 127.0.0.1 (make cluster-up/down)"
+    )
     p.add_argument("action", choices=("up", "down", "package"))
-    p.add_argument("--cores", type=positive_int, default=2)
-    p.add_argument("--memory", default="4g")
+    p.add_argument("--workers", type=positive_int, default=2)
+    p.add_argument("--cores", type=positive_int, default=1, help="per worker")
+    p.add_argument("--memory", default="4g", help="per worker")
     p.set_defaults(func=commands.cmd_cluster)
 
     p = sub.add_parser(

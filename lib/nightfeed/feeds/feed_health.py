@@ -29,9 +29,10 @@ def new_creator_items(catalog: pd.DataFrame, ds: str, days: float) -> pd.Series:
 
 
 def feed_aggregates(feeds: DataFrame, creators: DataFrame) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """(per item: item_id, exposure, slots; per user: user_id, creators, cf_rows; per source:
-    source, slots) of a feed slice (user_id, rank, item_id, source); `creators`: item_id,
-    creator_id (an item missing there counts as its own creator)."""
+    """(per item: item_id, exposure, slots; over the users, one row: users, creators_per_feed,
+    cold_users (no CF slot); per source: source, slots) of a feed slice (user_id, rank, item_id,
+    source); `creators`: item_id, creator_id (an item missing there counts as its own creator).
+    Nothing of the region's users' size leaves Spark."""
     discount = 1.0 / F.log2(F.col("rank").cast("double") + 1.0)
     per_item = feeds.groupBy("item_id").agg(
         F.sum(discount).alias("exposure"), F.count(F.lit(1)).alias("slots")
@@ -43,13 +44,18 @@ def feed_aggregates(feeds: DataFrame, creators: DataFrame) -> tuple[DataFrame, D
         F.countDistinct("creator").alias("creators"),
         F.sum((F.col("source") == "cf").cast("int")).alias("cf_rows"),
     )
+    users = per_user.agg(
+        F.count(F.lit(1)).alias("users"),
+        F.coalesce(F.avg("creators"), F.lit(0.0)).alias("creators_per_feed"),
+        F.coalesce(F.sum((F.col("cf_rows") == 0).cast("long")), F.lit(0)).alias("cold_users"),
+    )
     per_source = feeds.groupBy("source").agg(F.count(F.lit(1)).alias("slots"))
-    return per_item, per_user, per_source
+    return per_item, users, per_source
 
 
 def health_metrics(
     per_item: pd.DataFrame,
-    per_user: pd.DataFrame,
+    users: pd.DataFrame,
     per_source: pd.DataFrame,
     catalog: pd.DataFrame,
     ds: str,
@@ -65,8 +71,9 @@ def health_metrics(
     by_creator = eligible.groupby("creator_id").agg(exposure=("exposure", "sum"), new=("new_creator", "any"))
     new_creators = by_creator[by_creator["new"]]
     source_slots = dict(zip(per_source["source"], per_source["slots"].astype(float)))
+    n_users = float(users["users"].iloc[0])
     out = {
-        "users": float(len(per_user)),
+        "users": n_users,
         "slots": total_slots,
         "catalog_coverage": _share((eligible["slots"] > 0).sum(), len(eligible)),
         "item_exposure_gini": gini(eligible["exposure"]),
@@ -74,8 +81,8 @@ def health_metrics(
         "fresh_slot_share": _share(shown.loc[shown["is_fresh"], "slots"].sum(), total_slots),
         "new_creator_slot_share": _share(shown.loc[shown["new_creator"], "slots"].sum(), total_slots),
         "new_creator_reach": _share((new_creators["exposure"] > 0).sum(), len(new_creators)),
-        "creators_per_feed": float(per_user["creators"].mean()) if len(per_user) else 0.0,
-        "cold_start_user_share": _share((per_user["cf_rows"] == 0).sum(), len(per_user)),
+        "creators_per_feed": float(users["creators_per_feed"].iloc[0]),
+        "cold_start_user_share": _share(users["cold_users"].iloc[0], n_users),
     }
     for source in SOURCES:
         out[f"source_share_{source}"] = _share(source_slots.get(source, 0.0), total_slots)

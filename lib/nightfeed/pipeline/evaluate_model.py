@@ -31,7 +31,7 @@ def evaluate_model(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: R
     and the next-day impression metrics; all rows in one write of the slice."""
     t = LakeTables(spark, lake.root)
     rows, out = _holdout(t, region, ds, cfg)
-    next_rows, out["next_day"] = impression_rows(t, lake, region, ds, cfg.model.k)
+    next_rows, out["next_day"] = impression_rows(t, lake, region, ds, cfg.model.k, cfg.model.seed)
     schema = schemas.load(TABLES["gold/model_metrics"].schema)
     t.write_slice("gold/model_metrics", spark.createDataFrame(rows + next_rows, schema), region, ds)
     return out

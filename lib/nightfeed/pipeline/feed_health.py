@@ -23,10 +23,10 @@ def feed_health(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: Regi
     t = LakeTables(spark, lake.root)
     feeds = t.require_slice("gold/feeds", region, ds, "publish_feeds")
     catalog = t.require_slice("gold/item_features", region, ds, "build_features").select(*CATALOG)
-    per_item, per_user, per_source = feed_aggregates(feeds, catalog.select("item_id", "creator_id"))
+    per_item, users, per_source = feed_aggregates(feeds, catalog.select("item_id", "creator_id"))
     metrics = health_metrics(
         per_item.toPandas(),
-        per_user.toPandas(),
+        users.toPandas(),
         per_source.toPandas(),
         catalog.toPandas(),
         ds,

@@ -77,3 +77,15 @@ def violation_labels(t: LakeTables, lake: Lake, region: str, ds: str) -> tuple[d
         .collect()
     )
     return {r["item_id"]: r["v"] for r in later}, "decisions after ds (unreviewed videos count as benign)"
+
+
+def viewer_sample(examples: DataFrame, max_examples: int, seed: int) -> tuple[DataFrame, float]:
+    """The rows (one or more per user_id) of a fixed-hash sample of whole viewers holding about
+    `max_examples` rows (all of them when fewer), and the sampled share: a read of a region's
+    impressions that stays bounded whatever the region's size."""
+    total = examples.count()
+    share = min(1.0, max_examples / total) if total else 1.0
+    if share >= 1.0:
+        return examples, 1.0
+    bucket = F.abs(F.xxhash64("user_id", F.lit(seed))) % 1_000_000
+    return examples.where(bucket < F.lit(int(share * 1_000_000))), round(share, 6)

@@ -19,13 +19,16 @@ from nightfeed.configuration.config import Lake
 from nightfeed.evaluation.impressions import impression_metrics
 from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.artifacts import load_artifact, registry_row
-from nightfeed.pipeline.inputs import catalog_snapshot, shift
+from nightfeed.pipeline.inputs import catalog_snapshot, shift, viewer_sample
 
 BLOCK_USERS = 1024
+MAX_IMPRESSIONS = 1_000_000  # judged per night: beyond it, a fixed-hash sample of whole viewers
 PLAYED = ("play", "finish")
 
 
-def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> tuple[list[dict], dict]:
+def impression_rows(
+    t: LakeTables, lake: Lake, region: str, ds: str, k: int, seed: int
+) -> tuple[list[dict], dict]:
     """gold/model_metrics rows (metric gauc, xauc, watch_ndcg@k; model = the live model's type and
     popularity) and a summary; one `skipped` row with the reason when they cannot be computed."""
     prev = shift(ds, -1)
@@ -40,13 +43,15 @@ def impression_rows(t: LakeTables, lake: Lake, region: str, ds: str, k: int) -> 
     if reg is None:
         return _skipped(region, ds, version, k, f"the live model {version} is not in gold/model_registry")
     model, model_users, model_items = load_artifact(lake, reg["artifact_path"])
-    frame = _impressions(t, live.select("user_id").distinct(), region, ds)
+    frame = _impressions(t, live.select("user_id").distinct(), region, ds, seed)
     user_index = pd.Index(model_users).get_indexer(frame["user_id"])
     frame = frame[user_index >= 0].assign(user=user_index[user_index >= 0])
     if frame.empty:
         return _skipped(region, ds, version, k, f"no impressions on {ds} of viewers the live model knows")
+    judged = t.spark.createDataFrame(pd.DataFrame({"user_id": frame["user_id"].unique()}))
     history = (
         t.read_slice("silver/interactions", region, served)
+        .join(F.broadcast(judged), "user_id")
         .select("user_id", "item_id", "confidence")
         .toPandas()
     )
@@ -94,13 +99,16 @@ def served_night(t: LakeTables, region: str, last: str) -> str | None:
     return feeds.where((F.col("region") == region) & (F.col("ds") <= last)).agg(F.max("ds")).first()[0]
 
 
-def _impressions(t: LakeTables, viewers, region: str, ds: str) -> pd.DataFrame:
-    """user_id, item_id, played, watched (share of the video, 0..1) of each impression of ds."""
+def _impressions(t: LakeTables, viewers, region: str, ds: str, seed: int) -> pd.DataFrame:
+    """user_id, item_id, played, watched (share of the video, 0..1) of each impression of ds, of a
+    fixed sample of viewers holding at most MAX_IMPRESSIONS (one bounded read)."""
     kind = F.col("event_type")
     durations = catalog_snapshot(t, region, ds).select("item_id", "duration_ms")
+    events = t.read_slice("bronze/events", region, ds)
+    shown = events.where(kind == "impression").join(viewers, "user_id").select("user_id")
+    viewers = viewer_sample(shown, MAX_IMPRESSIONS, seed)[0].distinct()
     return (
-        t.read_slice("bronze/events", region, ds)
-        .join(viewers, "user_id")
+        events.join(viewers, "user_id")
         .groupBy("user_id", "item_id")
         .agg(
             F.max(kind == "impression").alias("shown"),

@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from nightfeed.configuration.config import Lake
@@ -18,22 +18,11 @@ from nightfeed.evaluation.impressions import gauc, impression_metrics
 from nightfeed.lake import schemas
 from nightfeed.lake.tables import LakeTables
 from nightfeed.pipeline.artifacts import artifact_dir, register
-from nightfeed.pipeline.inputs import shift
+from nightfeed.pipeline.inputs import shift, viewer_sample
 from nightfeed.pipeline.next_day import metric_row, served_night
 from nightfeed.pipeline.ranking_inputs import RANKER_TYPE, load_ranker, promoted, registered_rankers
 from nightfeed.ranking.features import FEATURES
 from nightfeed.ranking.heads import LABELS, Ranker, fit_local, fit_spark
-
-
-def viewer_sample(examples: DataFrame, max_examples: int, seed: int) -> tuple[DataFrame, float]:
-    """The examples of a fixed-hash sample of viewers holding about `max_examples` (all of them
-    when fewer): the heads' training read stays bounded whatever the region's size."""
-    total = examples.count()
-    share = min(1.0, max_examples / total) if total else 1.0
-    if share >= 1.0:
-        return examples, 1.0
-    bucket = F.abs(F.xxhash64("user_id", F.lit(seed))) % 1_000_000
-    return examples.where(bucket < F.lit(int(share * 1_000_000))), round(share, 6)
 
 
 def train_ranker(spark: SparkSession, lake: Lake, region: str, ds: str, cfg: RegionConfig) -> dict:

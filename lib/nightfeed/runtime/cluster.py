@@ -1,4 +1,5 @@
-"""A Spark standalone cluster on loopback (one master, one worker), started from this venv's Spark.
+"""A Spark standalone cluster on loopback (one master, one or more workers), started from this
+venv's Spark.
 
 `make cluster-up` / `make cluster-down` call `nightfeed cluster up|down`. Processes are tracked by
 PID files under the state folder; logs land next to them.
@@ -74,11 +75,24 @@ def running(name: str) -> int | None:
         return None
 
 
-def up(cores: int = 2, memory: str = "4g", timeout: float = 60.0) -> dict:
-    """Start master and worker unless already running; returns the master URL and PIDs."""
+def worker_names(workers: int) -> list[str]:
+    """The state names of `workers` workers: `worker`, `worker-2`, ..."""
+    return ["worker"] + [f"worker-{k}" for k in range(2, workers + 1)]
+
+
+def up(cores: int = 2, memory: str = "4g", timeout: float = 60.0, workers: int = 1) -> dict:
+    """Start the master and `workers` workers (`cores` and `memory` each) unless already running;
+    returns the master URL and PIDs."""
     prepare_environment()
-    if running("master") and running("worker"):
-        return {"master": MASTER_URL, "master_pid": running("master"), "worker_pid": running("worker")}
+    names = worker_names(workers)
+    if running("master") and all(running(w) for w in names):
+        pids = [running(w) for w in names]
+        return {
+            "master": MASTER_URL,
+            "master_pid": running("master"),
+            "worker_pid": pids[0],
+            "worker_pids": pids,
+        }
     down()
     master = _start(
         "master",
@@ -94,30 +108,37 @@ def up(cores: int = 2, memory: str = "4g", timeout: float = 60.0) -> dict:
         "I have been elected leader",
         timeout,
     )
-    worker = _start(
-        "worker",
-        [
-            "org.apache.spark.deploy.worker.Worker",
-            MASTER_URL,
-            "--host",
-            HOST,
-            "--cores",
-            str(cores),
-            "--memory",
-            memory,
-            "--webui-port",
-            os.environ.get("NIGHTFEED_WORKER_UI_PORT", "8091"),
-        ],
-        "Successfully registered with master",
-        timeout,
-    )
-    return {"master": MASTER_URL, "master_pid": master, "worker_pid": worker}
+    first_ui = int(os.environ.get("NIGHTFEED_WORKER_UI_PORT", "8091"))
+    pids = [
+        _start(
+            name,
+            [
+                "org.apache.spark.deploy.worker.Worker",
+                MASTER_URL,
+                "--host",
+                HOST,
+                "--cores",
+                str(cores),
+                "--memory",
+                memory,
+                "--webui-port",
+                str(first_ui + k),
+                "--work-dir",
+                str(state_dir() / name),
+            ],
+            "Successfully registered with master",
+            timeout,
+        )
+        for k, name in enumerate(names)
+    ]
+    return {"master": MASTER_URL, "master_pid": master, "worker_pid": pids[0], "worker_pids": pids}
 
 
 def down() -> list[int]:
-    """Stop the worker then the master (by their PIDs and process groups)."""
+    """Stop the workers then the master (by their PIDs and process groups)."""
     stopped = []
-    for name in ("worker", "master"):
+    workers = sorted(p.stem for p in state_dir().glob("worker*.pid"))
+    for name in (*workers, "master"):
         pid = running(name)
         if pid:
             try:

@@ -1,8 +1,8 @@
-"""train_ranker's bounded read: a fixed sample of whole viewers."""
+"""The bounded reads of train_ranker and the next-day metrics: a fixed sample of whole viewers."""
 
 import pandas as pd
 
-from nightfeed.pipeline.train_ranker import viewer_sample
+from nightfeed.pipeline.inputs import viewer_sample
 
 
 def test_the_sample_keeps_whole_viewers_and_about_the_asked_number_of_examples(spark):
