@@ -59,7 +59,7 @@ def two_stage_feeds(
             if b.num_rows:
                 yield night_block(rk, valued_by, b)
 
-    night = rows.mapInArrow(run, NIGHT_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
+    night = rows.mapInArrow(run, NIGHT_SCHEMA).persist(StorageLevel.DISK_ONLY)  # streamed out: no heap unroll
     feed_rows = night.where(F.col("kind") == "feed")
     ranked = [c.split(" ")[0] for c in RANKED_SCHEMA.split(", ")]
     candidate_columns = [c.split(" ")[0] for c in CANDIDATE_SCHEMA.split(", ")]
@@ -138,7 +138,7 @@ def ranked_passes(t: LakeTables, batch: RankingBatch, **variant) -> FeedPasses:
             if b.num_rows:
                 yield rank_block(rk, b)
 
-    both = batch.rows.mapInArrow(run, RANKED_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
+    both = batch.rows.mapInArrow(run, RANKED_SCHEMA).persist(StorageLevel.DISK_ONLY)
 
     def feeds(include_held: bool) -> DataFrame:
         return both.where(F.col("without_holds") == F.lit(include_held)).drop("without_holds")
