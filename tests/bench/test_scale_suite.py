@@ -3,7 +3,7 @@
 import json
 import sys
 
-from nightfeed.bench import scale_suite
+from nightfeed.bench import harness, scale_suite
 from nightfeed.pipeline import registry
 
 DS = "2026-11-25"
@@ -49,7 +49,7 @@ def test_the_monitor_sees_the_process_tree_and_every_line(tmp_path):
     child = "import time; b = bytearray(50 * 2**20); time.sleep(1.0)"
     code = "import subprocess, sys; print('a', flush=True); "
     code += f"subprocess.run([sys.executable, '-c', {child!r}]); print('b')"
-    rc, lines, samples = scale_suite.monitored([sys.executable, "-c", code], {}, tmp_path / "log")
+    rc, lines, samples = harness.monitored([sys.executable, "-c", code], {}, tmp_path / "log")
     assert rc == 0 and [line for _, line in lines] == ["a\n", "b\n"]
     assert max(s[3] for s in samples) > 50 * 2**20  # the child counts as a worker
     assert (tmp_path / "log").read_text() == "a\nb\n"

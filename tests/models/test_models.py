@@ -209,11 +209,11 @@ def test_auto_records_trials_and_picks_the_best(tmp_path):
 def test_auto_searches_on_a_sample_of_users_and_fits_its_choice_on_all(tmp_path):
     x = block_matrix(n_users=300)
     auto = AutoModel(k=5, time_budget_s=60, candidates=["als"], search_max_users=120).fit(x)
-    assert auto.search_users == 120 and auto.folds[0][0].shape[0] == 120
+    assert auto.folds[0][0].shape[0] == 120
     assert auto.inner.user_factors.shape[0] == 300, "the winner is fitted on every user"
     auto.save(tmp_path / "auto")
     assert json.loads((tmp_path / "auto" / "tuning.json").read_text())["search_users"] == 120
-    assert AutoModel(k=5, time_budget_s=60, candidates=["popularity"]).fit(x).search_users == 300
+    assert AutoModel(k=5, time_budget_s=60, candidates=["popularity"]).fit(x).folds[0][0].shape[0] == 300
 
 
 def test_auto_skips_what_would_not_fit_its_budget_and_says_why(monkeypatch):

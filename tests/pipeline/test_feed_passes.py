@@ -8,6 +8,7 @@ import pandas as pd
 
 from helpers.scoring import FEED, catalog, factor_model
 from nightfeed.feeds import scoring, scoring_spark
+from nightfeed.feeds.blocks import BLOCK_FACTORS
 from nightfeed.pipeline.feed_passes import model_user_index
 
 
@@ -44,7 +45,7 @@ def test_feeds_from_block_factors_equal_those_of_the_broadcast_model(spark):
     assert shared.user_factors.shape == (0, rank) and model.user_factors.shape == (n_users, rank)
     plain = spark.createDataFrame(pd.DataFrame({"user_id": model_users, "user_idx": np.arange(n_users)}))
     rows, blocked = feeds(shared, with_factors)
-    assert scoring.BLOCK_FACTORS in rows.columns
+    assert BLOCK_FACTORS in rows.columns
     _, whole = feeds(model, plain)
     assert len(whole) == (n_users + 5) * 10
     pd.testing.assert_frame_equal(blocked, whole)

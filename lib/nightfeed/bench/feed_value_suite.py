@@ -23,6 +23,7 @@ from nightfeed.configuration import config
 from nightfeed.configuration.settings import RegionConfig
 from nightfeed.core.errors import NightfeedError
 from nightfeed.feeds import scoring
+from nightfeed.feeds.blocks import list_csr
 from nightfeed.lake.tables import LakeTables
 from nightfeed.models.base import Recommender
 from nightfeed.pipeline.feed_passes import scoring_catalog, scoring_rows
@@ -195,8 +196,8 @@ def _composed(ctx: scoring.FeedContext, batch: pa.RecordBatch, ids, code_of: pd.
 
 def _allowed(ctx: scoring.FeedContext, batch: pa.RecordBatch) -> np.ndarray:
     """Viewers × codes: eligible tonight and not seen, finished or skipped (the rules' mask)."""
-    history = scoring.list_csr(batch.column("hist_idx"), ctx.n_codes)
-    excluded = scoring.list_csr(batch.column("excl"), ctx.n_codes)
+    history = list_csr(batch.column("hist_idx"), ctx.n_codes)
+    excluded = list_csr(batch.column("excl"), ctx.n_codes)
     allowed = (history + excluded).toarray() == 0
     allowed[:, ctx.ineligible_model_items] = False
     return allowed

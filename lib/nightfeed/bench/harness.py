@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import threading
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import psutil
+
+MONITOR_SAMPLE_S = 0.25
 
 
 class PeakRSS:
@@ -87,3 +90,44 @@ def timed(results: dict | None, name: str):
 def materialise(df) -> None:
     """Compute every row and column, store nothing: the same sink for both pipelines."""
     df.write.format("noop").mode("overwrite").save()
+
+
+def monitored(cmd: list[str], env: dict, log: Path) -> tuple[int, list[tuple[float, str]], list[tuple]]:
+    """Run cmd; (exit code, its stdout lines with their arrival times, RSS samples of its process
+    tree: (time, driver Python, driver JVM, Python workers) in bytes)."""
+    samples: list[tuple] = []
+    stop = threading.Event()
+    with log.open("w") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+
+        def sample() -> None:
+            root = psutil.Process(proc.pid)
+            while not stop.wait(MONITOR_SAMPLE_S):
+                try:
+                    samples.append((time.perf_counter(), *_tree_rss(root)))
+                except psutil.Error:
+                    return
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        lines = [(time.perf_counter(), line) for line in proc.stdout]
+        code = proc.wait()
+        stop.set()
+        sampler.join()
+    with log.open("a") as out:
+        out.writelines(line for _, line in lines)
+    return code, lines, samples
+
+
+def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
+    driver, jvm, workers = root.memory_info().rss, 0, 0
+    for child in root.children(recursive=True):
+        try:
+            rss = child.memory_info().rss
+            if child.name().startswith("java"):
+                jvm += rss
+            else:
+                workers += rss
+        except psutil.Error:
+            continue
+    return driver, jvm, workers

@@ -19,12 +19,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
-
+from nightfeed.bench.harness import monitored
 from nightfeed.configuration import config
 from nightfeed.pipeline import registry
 from nightfeed.reports.charts import figure, to_svg
@@ -34,7 +32,6 @@ HISTORY_DAYS = 3
 ITEMS_PER_VIEWER_DAY = 0.015  # uploads a day per viewer (the 100k region: 1,500)
 CREATORS_PER_VIEWER = 0.12
 FEED_VALUE_MAX_VIEWERS = 30_000
-SAMPLE_S = 0.25
 
 
 def world_settings(viewers: int) -> dict:
@@ -156,47 +153,6 @@ def same_as_local(cli: list[str], env: dict, region: str, ds: str, lake: Path) -
         "rows": len(on_cluster),
         "max_relative_score_difference": score_gap,
     }
-
-
-def monitored(cmd: list[str], env: dict, log: Path) -> tuple[int, list[tuple[float, str]], list[tuple]]:
-    """Run cmd; (exit code, its stdout lines with their arrival times, RSS samples of its process
-    tree: (time, driver Python, driver JVM, Python workers) in bytes)."""
-    samples: list[tuple] = []
-    stop = threading.Event()
-    with log.open("w") as err:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
-
-        def sample() -> None:
-            root = psutil.Process(proc.pid)
-            while not stop.wait(SAMPLE_S):
-                try:
-                    samples.append((time.perf_counter(), *_tree_rss(root)))
-                except psutil.Error:
-                    return
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        lines = [(time.perf_counter(), line) for line in proc.stdout]
-        code = proc.wait()
-        stop.set()
-        sampler.join()
-    with log.open("a") as out:
-        out.writelines(line for _, line in lines)
-    return code, lines, samples
-
-
-def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
-    driver, jvm, workers = root.memory_info().rss, 0, 0
-    for child in root.children(recursive=True):
-        try:
-            rss = child.memory_info().rss
-            if child.name().startswith("java"):
-                jvm += rss
-            else:
-                workers += rss
-        except psutil.Error:
-            continue
-    return driver, jvm, workers
 
 
 def night_costs(lines: list[tuple[float, str]], samples: list[tuple], ds: str) -> dict:

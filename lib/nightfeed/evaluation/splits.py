@@ -102,3 +102,11 @@ def split(
             )
         raise NightfeedError(f"too few interactions to evaluate: the split left train or test empty{why}")
     return train, test
+
+
+def user_sample(user_items: sp.csr_matrix, most: int, seed: int) -> sp.csr_matrix:
+    """All rows when there are at most `most`, else a seeded sample of `most` rows (in order)."""
+    n = user_items.shape[0]
+    if n <= most:
+        return user_items
+    return user_items[np.sort(np.random.default_rng(seed).choice(n, most, replace=False))]

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from nightfeed.feeds.scoring import BLOCK_FACTORS, FEED_SCHEMA, compose_feeds
+from nightfeed.feeds.blocks import BLOCK_FACTORS
+from nightfeed.feeds.scoring import FEED_SCHEMA, compose_feeds
 
 
 def user_blocks(users, interactions, exclusions, item_codes, user_index, n_model_items: int):

@@ -5,13 +5,9 @@ The test data is never seen: validation interactions are carved out of `user_ite
 First each candidate transform is tried with EASE's whole regularisation path (one
 factorisation per fold), then the other families under the best transform, strongest first,
 then blends. Before every trial its cost is estimated (`cost`); what would not fit in the
-budget, with the final refit, is skipped and recorded with the reason.
-
-On a large region the search runs on a fixed sample of `search_max_users` users (all their
-interactions) and only the winner is fitted on every user, so the budget buys the same search at
-any size (`search_users` in the record says how many it saw).
-
-`reuse` skips the search: the choice of an earlier search (model and params) is scored on the
+budget, with the final refit, is skipped and recorded with the reason. Above `search_max_users`
+users the search sees a seeded sample of them and only the winner is fitted on all: the budget
+buys the same search at any size. `reuse` skips the search: an earlier choice is scored on the
 same validation folds and refitted, as a nightly job does between its weekly retunes.
 """
 
@@ -21,10 +17,8 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 from nightfeed.evaluation.protocol import fit_and_score_folds, path_metrics
-from nightfeed.evaluation.splits import holdout_folds
+from nightfeed.evaluation.splits import holdout_folds, user_sample
 from nightfeed.models import confidence
 from nightfeed.models.base import Recommender, create, seeded
 from nightfeed.models.cost import CostModel, DataShape
@@ -75,8 +69,7 @@ class AutoModel(Recommender):
     def _fit(self, user_items):
         p = self.params
         self.started = time.perf_counter()
-        searched = self._search_sample(user_items)
-        self.search_users = searched.shape[0]
+        searched = user_sample(user_items, int(p["search_max_users"]), int(p["seed"]))
         self.folds = holdout_folds(searched, float(p["validation_fraction"]), int(p["seed"]), N_FOLDS)
         eval_users = min(MAX_EVAL_USERS, int((self.folds[0][1].getnnz(axis=1) > 0).sum()))
         self.fold_shape = DataShape.of(self.folds[0][0], eval_users)
@@ -90,14 +83,6 @@ class AutoModel(Recommender):
         self.chosen = self._best()
         self.inner = create(self.chosen["model"], **self.chosen["params"]).fit(user_items)
         self.tuning_s = round(time.perf_counter() - self.started, 3)
-
-    def _search_sample(self, user_items):
-        """The users the search validates on: all of them, or a seeded sample of search_max_users."""
-        n, most = user_items.shape[0], int(self.params["search_max_users"])
-        if n <= most:
-            return user_items
-        rows = np.sort(np.random.default_rng(int(self.params["seed"])).choice(n, most, replace=False))
-        return user_items[rows]
 
     def _search(self, user_items) -> None:
         p = self.params
@@ -269,7 +254,7 @@ class AutoModel(Recommender):
             "trials": self.trials,
             "skipped": self.skipped,
             "tuning_s": self.tuning_s,
-            "search_users": self.search_users,
+            "search_users": self.folds[0][0].shape[0],
             "reused": self.params["reuse"] is not None,
         }
         (Path(path) / "tuning.json").write_text(json.dumps(record, indent=1))

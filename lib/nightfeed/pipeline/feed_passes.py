@@ -15,6 +15,7 @@ from pyspark.sql import DataFrame
 from nightfeed.configuration.config import Lake
 from nightfeed.configuration.settings import RegionConfig
 from nightfeed.feeds import scoring, scoring_spark
+from nightfeed.feeds.blocks import BLOCK_FACTORS
 from nightfeed.lake.tables import LakeTables
 from nightfeed.models import Recommender
 from nightfeed.pipeline.artifacts import load_artifact
@@ -72,7 +73,7 @@ def cf_feeds(t: LakeTables, lake: Lake, region: str, ds: str, cfg: RegionConfig,
 
 def model_user_index(spark, model: Recommender, model_users) -> tuple[Recommender, DataFrame]:
     """The model to broadcast and its users as a table (user_id, user_idx). A factor model's user
-    factors go into that table (joined to each block of users, `scoring.block_model`) and out of
+    factors go into that table (joined to each block of users, `blocks.block_model`) and out of
     the broadcast model: what a task holds grows with its block, not with the region."""
     index = pd.DataFrame({"user_id": model_users, "user_idx": np.arange(len(model_users))})
     if not hasattr(model, "user_factors"):
@@ -81,7 +82,7 @@ def model_user_index(spark, model: Recommender, model_users) -> tuple[Recommende
     factors = np.ascontiguousarray(model.user_factors, np.float32)
     rank = factors.shape[1]
     offsets = pa.array(np.arange(0, len(factors) * rank + 1, rank, dtype=np.int32))
-    columns[scoring.BLOCK_FACTORS] = pa.ListArray.from_arrays(offsets, pa.array(factors.reshape(-1)))
+    columns[BLOCK_FACTORS] = pa.ListArray.from_arrays(offsets, pa.array(factors.reshape(-1)))
     shared = copy.copy(model)
     shared.user_factors = np.zeros((0, rank), np.float32)
     return shared, spark.createDataFrame(pa.table(columns))

@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 
 from nightfeed.core.vocabulary import OBJECTIVES, RETRIEVERS
 from nightfeed.feeds import feed_rules
-from nightfeed.feeds.scoring import SOURCE_TRENDING, list_csr
+from nightfeed.feeds.blocks import list_csr
+from nightfeed.feeds.scoring import SOURCE_TRENDING
 from nightfeed.models.topk import NO_ITEM
 from nightfeed.ranking.features import pair_features
 from nightfeed.ranking.heads import Ranker, order_value

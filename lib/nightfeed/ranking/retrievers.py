@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from nightfeed.core.vocabulary import OBJECTIVES, RETRIEVERS
-from nightfeed.feeds.scoring import FeedContext, block_model, list_csr
+from nightfeed.feeds.blocks import block_model, list_csr
+from nightfeed.feeds.scoring import FeedContext
 from nightfeed.models.topk import NO_ITEM, select_topk
 from nightfeed.ranking.state import RankingState
 
